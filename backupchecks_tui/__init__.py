@@ -1,0 +1,1 @@
+"""backupchecks-tui: review backup report mails from the terminal."""

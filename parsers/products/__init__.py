@@ -1,0 +1,1 @@
+"""One module per backup product; each exposes `PARSERS`, a list of parser instances."""

@@ -1,0 +1,1 @@
+"""SQLModel tables, engine factory, migrations and the hand-tuned queries."""
