@@ -41,7 +41,7 @@ _KNOWN_HEADERS = frozenset(
     }
 )
 _MBOX_FROM = re.compile(rb"^From \S+.*\r?\n")
-_HEADERISH = re.compile(rb"^[A-Za-z0-9-]{1,76}:[ \t]")
+_HEADERISH = re.compile(rb"^[A-Za-z0-9-]{1,76}:(?:[ \t]|$)")
 
 
 def decode_header(value: str | None) -> str:

@@ -123,3 +123,181 @@ def aware(dt: datetime, tz: tzinfo | None) -> datetime:
     if dt.tzinfo is not None or tz is None:
         return dt
     return dt.replace(tzinfo=tz)
+
+
+# --- loose dates and clock times (appended for the Veeam/NAKIVO/Acronis parsers) ---
+
+from datetime import date  # noqa: E402 - kept with the helpers appended below
+
+_CLOCK = re.compile(
+    r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?(?:\s*([AaPp])\.?\s?[Mm]\.?(?!\w))?"
+)
+_DATE_YMD = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_DATE_DMY = re.compile(r"(?<![\d:])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d:])")
+_DATE_D_MONTH_Y = re.compile(r"(?<!\d)(\d{1,2})\.?\s+([^\W\d_]{3,})\.?,?\s+(\d{4})(?!\d)")
+_DATE_MONTH_D_Y = re.compile(
+    r"(?<![\w])([^\W\d_]{3,})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)"
+)
+_TWELVE_HOUR = re.compile(r"\d\s*[AaPp]\.?[Mm]\b")
+
+
+def parse_clock(text: str) -> tuple[int, int, int] | None:
+    """(hour, minute, second) of the first clock time in `text` ('22:00:05', '10:00 PM')."""
+    m = _CLOCK.search(text)
+    if not m:
+        return None
+    hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    meridiem = (m.group(4) or "").lower()
+    if meridiem and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return hour, minute, second
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    """A date, or None when the parts are not a valid date (two-digit years are 20xx)."""
+    try:
+        return date(year if year >= 100 else 2000 + year, month, day)
+    except ValueError:
+        return None
+
+
+def _numeric_date(text: str) -> date | None:
+    """The first numeric date (Y-M-D, D.M.Y, D/M/Y or M/D/Y) in `text`."""
+    m = _DATE_YMD.search(text)
+    if m:
+        return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _DATE_DMY.search(text)
+    if not m:
+        return None
+    first, sep, second, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+    us = sep == "/" and first <= 12 and (second > 12 or bool(_TWELVE_HOUR.search(text)))
+    return _safe_date(year, first, second) if us else _safe_date(year, second, first)
+
+
+def parse_loose_date(text: str) -> date | None:
+    """The first date in `text`: '3 March 2024', 'Montag, 4. März 2024', 'March 3, 2024',
+    '2024-03-04', '04.03.2024', '3/4/2024' (d/m unless it can only be, or a 12-hour
+    clock suggests, US m/d)."""
+    for m in _DATE_D_MONTH_Y.finditer(text):
+        month = month_number(m.group(2))
+        if month:
+            return _safe_date(int(m.group(3)), month, int(m.group(1)))
+    for m in _DATE_MONTH_D_Y.finditer(text):
+        month = month_number(m.group(1))
+        if month:
+            return _safe_date(int(m.group(3)), month, int(m.group(2)))
+    return _numeric_date(text)
+
+
+def parse_loose_datetime(text: str, tz: tzinfo | None) -> datetime | None:
+    """Date and clock time found in `text` as a datetime (with `tz` attached when given)."""
+    day = parse_loose_date(text)
+    clock = parse_clock(text)
+    if day is None or clock is None:
+        return None
+    return datetime(day.year, day.month, day.day, *clock, tzinfo=tz)
+
+
+# --- quoted subjects, mail zones, 'DD-Mon-YYYY' stamps (appended for Bareos, burp, …) ---
+
+from datetime import UTC  # noqa: E402 - kept with the helpers appended below
+
+_QUOTED_SUBJECT = re.compile(r"^[>\s]*(?:e-?mail\s+)?subject\s*:\s*(.+?)\s*$", re.I | re.M)
+_DASH_MONTH_DT = re.compile(
+    r"(?<!\d)(\d{1,2})[- ]([^\W\d_]{3,}\.?)[- ](\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+
+
+def quoted_subject(text: str, max_lines: int = 40) -> str:
+    """A 'Subject: …' line quoted near the top of a saved or forwarded body ('' if none)."""
+    head = "\n".join(text.splitlines()[:max_lines])
+    m = _QUOTED_SUBJECT.search(head)
+    return m.group(1).strip("`'\" \t") if m else ""
+
+
+def zone_of(date: datetime | None) -> tzinfo:
+    """The zone of a mail's Date header, or UTC when there is none."""
+    if date is not None and date.tzinfo is not None:
+        return date.tzinfo
+    return UTC
+
+
+def parse_dash_month_datetime(text: str, tz: tzinfo) -> datetime | None:
+    """A '23-Okt-2025 15:46:43' / '27-ноя-2024 10:00' / '25-Jun-2022 21:41' stamp with `tz`."""
+    m = _DASH_MONTH_DT.search(text)
+    if not m:
+        return None
+    month = month_number(m.group(2))
+    if month is None:
+        return None
+    hour, minute, second = (int(g) if g else 0 for g in m.group(4, 5, 6))
+    try:
+        return datetime(int(m.group(3)), month, int(m.group(1)), hour, minute, second, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+# --- forwarded copies, labelled fields, worded durations (appended for Proxmox, Synology,
+# Xen Orchestra, UrBackup, TrueNAS) ---
+
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|fw|fwd|wg|tr|rv|antw|doorst|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+)
+_QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M)
+_LINE_NUMBER = re.compile(r"^[ \t]*\d+\.(?: |$)")
+_BR = re.compile(r"<br\s*/?>", re.I)
+_WORD_UNITS = (
+    (re.compile(r"^(?:tage?n?|dage?|days?|d)$", re.I), 86400),
+    (re.compile(r"^(?:stunden?|std|timer?|hours?|hrs?|h)$", re.I), 3600),
+    (re.compile(r"^(?:minut(?:en?|ter)?|minutes?|mins?|m)$", re.I), 60),
+    (re.compile(r"^(?:sekund(?:en?|er)?|seconds?|secs?|s)$", re.I), 1),
+)
+_WORD_DURATION = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(tage?n?|dage?|days?|d|stunden?|std|timer?|hours?|hrs?|h|"
+    r"minut(?:en?|ter)?|minutes?|mins?|m|sekund(?:en?|er)?|seconds?|secs?|s)\b",
+    re.I,
+)
+
+
+def strip_reply_prefixes(subject: str) -> str:
+    """`subject` without leading reply/forward markers ('Fwd:', 'WG:', 'TR:', 'AW:', 'Re:')."""
+    return _REPLY_PREFIX.sub("", subject).strip()
+
+
+def unquote_body(text: str) -> str:
+    """`text` without '> ' quote marks and without a pasted 'N. ' line-number gutter."""
+    text = _QUOTE_MARK.sub("", text)
+    lines = text.splitlines()
+    filled = [line for line in lines if line.strip()]
+    if filled and all(_LINE_NUMBER.match(line) for line in filled):
+        lines = [_LINE_NUMBER.sub("", line, count=1) for line in lines]
+    return "\n".join(lines)
+
+
+def br_to_newlines(text: str) -> str:
+    """`text` with literal '<BR>' tags (HTML bodies saved as text) turned into newlines."""
+    return _BR.sub("\n", text)
+
+
+def find_field(text: str, *labels: str) -> str | None:
+    """The value of the first 'Label: value' line for any of `labels` (bullets allowed)."""
+    names = "|".join(re.escape(label) for label in labels)
+    pattern = rf"^[ \t>*•\-]*(?:\*\*)?(?:{names})(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*(.*?)[ \t]*$"
+    m = re.search(pattern, text, re.I | re.M)
+    return m.group(1) if m else None
+
+
+def parse_duration_words(text: str) -> timedelta | None:
+    """A duration spelt out in German, Danish or English ('14 Minuten 26 Sekunden', '0 Second')."""
+    parts = _WORD_DURATION.findall(text)
+    if not parts:
+        return None
+    total = sum(float(num.replace(",", ".")) * _word_unit(unit) for num, unit in parts)
+    return timedelta(seconds=total)
+
+
+def _word_unit(unit: str) -> int:
+    """Seconds in one `unit` ('Minuten' → 60), 0 when unknown."""
+    return next((seconds for pattern, seconds in _WORD_UNITS if pattern.match(unit)), 0)

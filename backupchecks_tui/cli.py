@@ -1,0 +1,368 @@
+"""The command line: the composition root (config → engine → services → command or app)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from backupchecks_tui import config as config_mod
+from backupchecks_tui import locations, secrets
+from backupchecks_tui.database import open_database
+from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound
+from backupchecks_tui.ingest import files
+from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
+from backupchecks_tui.roles import Action, Actor, Role, require
+from backupchecks_tui.services import operators, stats
+from parsers import Registry, default_registry
+from store.engine import describe_url, session_scope
+from store.models import MailMessage
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+@dataclass
+class AppContext:
+    """What every command needs, built lazily from the options."""
+
+    config_path: str | None
+
+    @cached_property
+    def config(self) -> config_mod.Config:
+        """The validated configuration."""
+        return config_mod.load_config(self.config_path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The migrated database engine."""
+        return open_database(self.config.database_url)
+
+    @cached_property
+    def actor(self) -> Actor:
+        """The operator running this command."""
+        return operators.resolve_actor(self.engine, operators.os_login())
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Built-in parsers plus the user's rules."""
+        return default_registry().with_parsers(config_mod.rule_parsers(self.config))
+
+    def pipeline(self) -> Pipeline:
+        """The ingest pipeline on the configured database."""
+        return Pipeline(self.engine, self.registry, self.config.ui.zone)
+
+
+pass_ctx = click.make_pass_decorator(AppContext)
+
+
+def fail(error: BackupChecksError) -> NoReturn:
+    """Print one plain line and exit with the error's code."""
+    err_console.print(f"[bold red]error:[/] {error.line}", markup=True, soft_wrap=True)
+    sys.exit(error.exit_code)
+
+
+class FriendlyGroup(click.Group):
+    """A click group that turns our errors into one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating BackupChecksError and Ctrl-C."""
+        try:
+            return super().invoke(ctx)
+        except BackupChecksError as error:
+            fail(error)
+        except KeyboardInterrupt:
+            err_console.print("interrupted; nothing half-written was kept.")
+            sys.exit(130)
+
+
+@click.group(cls=FriendlyGroup, invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar=locations.CONFIG_ENV,
+    help="Config file (default: platform config dir; env BACKUPCHECKS_TUI_CONFIG).",
+)
+@click.version_option(package_name="backupchecks-tui")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Review backup report mails: fetch, parse and check them from the terminal."""
+    ctx.obj = AppContext(config_path)
+    if ctx.invoked_subcommand is None:
+        run_app(ctx.obj)
+
+
+def run_app(app: AppContext) -> None:
+    """Open the TUI on the configured database."""
+    from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
+    from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
+
+    workspace = Workspace(
+        engine=app.engine,
+        actor=app.actor,
+        config=app.config,
+        database_label=describe_url(app.config.database_url),
+    )
+    BackupChecksApp(workspace).run()
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(app: AppContext) -> None:
+    """Create the database or apply pending migrations, and say where it is."""
+    from store.migrate import current_revision  # noqa: PLC0415
+
+    engine = app.engine
+    click.echo(
+        f"database {describe_url(app.config.database_url)} is at revision "
+        f"{current_revision(engine)} (newest)."
+    )
+
+
+@main.group()
+def operator() -> None:
+    """Operators and their roles (Admin, Operator, Viewer)."""
+
+
+@operator.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role], case_sensitive=False),
+    required=True,
+    help="The role to give.",
+)
+@pass_ctx
+def operator_add(app: AppContext, name: str, role: str) -> None:
+    """Add operator NAME with ROLE, or change its role (Admin only)."""
+    op = operators.set_role(app.engine, app.actor, name, Role(role.lower()))
+    click.echo(f"operator {op.login} is now {op.role}.")
+
+
+@operator.command("list")
+@pass_ctx
+def operator_list(app: AppContext) -> None:
+    """List operators and roles."""
+    me = app.actor.login
+    for op in operators.list_operators(app.engine):
+        marker = "  (you)" if op.login == me else ""
+        click.echo(f"{op.login:<24} {op.role}{marker}")
+
+
+@main.command("set-password")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from stdin.")
+@pass_ctx
+def set_password(app: AppContext, from_stdin: bool) -> None:
+    """Store the IMAP password in the system keyring."""
+    username = app.config.imap.username
+    why = secrets.keyring_status()
+    if why is None and username:
+        if from_stdin:
+            value = sys.stdin.readline().rstrip("\n")
+        else:
+            value = getpass.getpass(f"IMAP password for {username}: ")
+        secrets.store_password(username, secrets.Secret(value))
+        click.echo(f"password for {username} stored in the keyring.")
+        return
+    secrets.store_password(username, secrets.Secret(""))  # raises the plain explanation
+
+
+@main.command("parse")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def parse_cmd(app: AppContext, file: str, as_json: bool) -> None:
+    """Show what the parsers make of FILE (no database)."""
+    result = app.registry.parse_bytes(Path(file).read_bytes())
+    if as_json:
+        click.echo(json.dumps({"file": file, **result.to_json()}, indent=2, ensure_ascii=False))
+        return
+    from backupchecks_tui.render import print_parse_result  # noqa: PLC0415
+
+    print_parse_result(out_console, file, result)
+
+
+@main.group()
+def rules() -> None:
+    """User parser rules from [[parser_rules]] in the config."""
+
+
+@rules.command("test")
+@click.argument("rule_name")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@pass_ctx
+def rules_test(app: AppContext, rule_name: str, paths: Sequence[str]) -> None:
+    """Show what rule RULE_NAME makes of each mail in PATHS."""
+    from backupchecks_tui.render import print_parse_result  # noqa: PLC0415
+
+    chosen = [p for p in config_mod.rule_parsers(app.config) if p.name == f"rule:{rule_name}"]
+    if not chosen:
+        names = ", ".join(r.name for r in app.config.parser_rules) or "none"
+        raise ConfigError(f"No parser rule named {rule_name!r} (rules: {names}).")
+    registry = Registry(chosen)
+    for source in files.collect(paths):
+        for raw, origin in source.mails():
+            print_parse_result(out_console, origin.path, registry.parse_bytes(raw))
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on a TTY, nothing otherwise; yields an update(name, done, total)."""
+    if not err_console.is_terminal:
+        yield lambda _name, _done, _total: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"{label} {name}", total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield update
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@pass_ctx
+def import_cmd(app: AppContext, paths: Sequence[str]) -> None:
+    """Ingest .eml files, folders (recursively) and .mbox files."""
+    require(app.actor, Action.INGEST)
+    sources = files.collect(paths)
+    pipeline = app.pipeline()
+    run_stats = IngestStats()
+    started = time.monotonic()
+    total = sum(s.count() for s in sources)
+    with progress_bar("importing") as update:
+        done = 0
+        for source in sources:
+            for raw, origin in source.mails():
+                try:
+                    run_stats.add(pipeline.ingest(raw, origin))
+                except Exception as exc:  # noqa: BLE001 - counted; the import goes on
+                    run_stats.fail(origin.path, exc)
+                done += 1
+                update("mails", done, total)
+    _finish(run_stats, time.monotonic() - started)
+
+
+def _finish(run_stats: IngestStats, seconds: float) -> None:
+    for failure in run_stats.failures[:20]:
+        err_console.print(f"failed: {failure}", markup=False)
+    click.echo(run_stats.summary(seconds))
+    if run_stats.errors or run_stats.failed:
+        sys.exit(1)
+
+
+@main.command("fetch")
+@pass_ctx
+def fetch_cmd(app: AppContext) -> None:
+    """One IMAP pass over the configured folders (for cron or a systemd timer)."""
+    from backupchecks_tui.ingest.imap import Fetcher  # noqa: PLC0415
+
+    cfg = app.config.imap
+    if not cfg.host or not cfg.username:
+        raise ConfigError(
+            f"{app.config.source or 'config'}: [imap] host and username are not set.",
+            fix="Fix: add them to the config (see config.example.toml).",
+        )
+    require(app.actor, Action.INGEST)
+    found = secrets.find_password(cfg.username, cfg.password_command)
+    if not cfg.verify_tls:
+        err_console.print(
+            f"warning: TLS certificate verification is OFF for {cfg.host} (verify_tls = false)."
+        )
+    if cfg.security == "none":
+        err_console.print(f"warning: the connection to {cfg.host} is not encrypted.")
+    started = time.monotonic()
+    total = IngestStats()
+    with progress_bar("fetching") as update:
+        results = Fetcher(cfg, found.secret, app.pipeline(), update).run()
+    for result in results:
+        for key in ("seen", "new", "duplicates", "parsed", "unparsed", "ignored", "errors"):
+            setattr(total, key, getattr(total, key) + getattr(result.stats, key))
+        total.failed += result.stats.failed
+        total.runs += result.stats.runs
+        total.failures.extend(result.stats.failures)
+    _finish(total, time.monotonic() - started)
+
+
+@main.command("reparse")
+@click.option("--all", "all_mails", is_flag=True, help="Re-parse every stored mail.")
+@click.argument("mail_ids", nargs=-1, type=int)
+@pass_ctx
+def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> None:
+    """Run the parsers again over stored mail (the same runs, updated, never doubled)."""
+    from backupchecks_tui.services.reparse import reparse  # noqa: PLC0415
+
+    if not all_mails and not mail_ids:
+        raise click.UsageError("name MAIL_IDs or give --all")
+    require(app.actor, Action.REPARSE)
+    started = time.monotonic()
+    with progress_bar("re-parsing") as update:
+        counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update)
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    click.echo(
+        f"re-parsed {sum(counts.values())} mails: {shown or 'none'}, in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+@pass_ctx
+def stats_cmd(app: AppContext, as_json: bool) -> None:
+    """Counts of mails by state, customers, jobs and runs; last fetch per folder."""
+    data = stats.collect(app.engine)
+    if as_json:
+        click.echo(json.dumps(data.to_json(), indent=2))
+        return
+    for key, value in data.to_json().items():
+        if key != "last_fetch":
+            click.echo(f"{key:<18} {value}")
+    for folder, when in data.last_fetch.items():
+        click.echo(f"last fetch {folder}: {when or 'never'}")
+
+
+@main.command("export-eml")
+@click.argument("mail_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write.")
+@pass_ctx
+def export_eml(app: AppContext, mail_id: int, output: str | None) -> None:
+    """Write the original message MAIL_ID byte for byte (stdout without -o)."""
+    with session_scope(app.engine) as session:
+        mail = session.get(MailMessage, mail_id)
+        if mail is None:
+            raise NotFound(f"There is no mail with id {mail_id}.", fix="Fix: see `stats`.")
+        raw = raw_message(mail)
+    if output:
+        Path(output).write_bytes(raw)
+        click.echo(f"wrote {len(raw)} bytes to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()

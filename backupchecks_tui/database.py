@@ -1,0 +1,40 @@
+"""Open the configured database: build the engine, apply migrations, explain failures."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from backupchecks_tui.errors import StoreError
+from store import migrate
+from store.engine import describe_url, make_engine
+
+
+def open_database(url: str, *, upgrade: bool = True) -> Engine:
+    """An engine on `url`, migrated to the newest schema; StoreError with a fix on failure."""
+    shown = describe_url(url) if "://" in url else url
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(
+            f"The database URL {shown!r} is not valid ({exc}).",
+            fix="Fix: set [database] url to sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+        ) from None
+    except ImportError as exc:
+        raise StoreError(f"No driver for {shown!r} ({exc}).") from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        if upgrade:
+            migrate.upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(
+            f"Cannot open the database {shown} ({reason}).",
+            fix="Fix: check [database] url, that the server runs and that you may write there.",
+        ) from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"The database {shown} failed: {type(exc).__name__}: {exc}") from None
+    return engine

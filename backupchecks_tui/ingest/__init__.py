@@ -1,0 +1,1 @@
+"""Ingest: raw mail from IMAP or files → stored mail → parsers → jobs, runs and objects."""

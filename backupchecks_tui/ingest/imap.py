@@ -1,0 +1,233 @@
+"""One IMAP pass: incremental per folder (UIDVALIDITY + highest UID), batched BODY.PEEK[].
+
+The server is never changed before a mail is committed locally: flags and moves are
+applied per batch, only to the UIDs whose mails are safely stored.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from sqlmodel import select
+
+from backupchecks_tui.config import ImapConfig
+from backupchecks_tui.errors import (
+    MailboxConnectionError,
+    MailboxError,
+    MailboxLoginError,
+    MailboxTLSError,
+)
+from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
+from backupchecks_tui.secrets import Secret
+from store.engine import session_scope
+from store.models import ImapState
+
+Progress = Callable[[str, int, int], None]
+"""Called as (folder, done, total) while a folder is fetched."""
+
+
+@dataclass
+class FolderResult:
+    """What one folder pass did."""
+
+    folder: str
+    uidvalidity: int = 0
+    new_uids: int = 0
+    stats: IngestStats = field(default_factory=IngestStats)
+
+
+def tls_context(cfg: ImapConfig) -> ssl.SSLContext:
+    """A verifying TLS context (custom CA with ca_file); unverified only when asked."""
+    try:
+        ctx = ssl.create_default_context(cafile=cfg.ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxTLSError(
+            f"Cannot load the CA file {cfg.ca_file!r} ({exc}).",
+            fix="Fix: point [imap] ca_file at a PEM file with your CA certificate.",
+        ) from None
+    if not cfg.verify_tls:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _where(cfg: ImapConfig) -> str:
+    return f"{cfg.host}:{cfg.effective_port}"
+
+
+@contextmanager
+def translate_errors(cfg: ImapConfig) -> Iterator[None]:
+    """Turn socket, TLS and IMAP exceptions into one plain MailboxError."""
+    try:
+        yield
+    except MailboxError:
+        raise
+    except LoginError:
+        raise MailboxLoginError(
+            f"{_where(cfg)} refused the login for {cfg.username!r}.",
+            fix="Fix: check [imap] username and the password (backupchecks-tui set-password).",
+        ) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise MailboxTLSError(
+            f"The TLS certificate of {_where(cfg)} could not be verified ({exc.verify_message}).",
+            fix="Fix: set [imap] ca_file to the CA that signed it (verify_tls = false only "
+            "if you accept the risk).",
+        ) from None
+    except ssl.SSLError as exc:
+        raise MailboxTLSError(
+            f"TLS with {_where(cfg)} failed ({exc.reason or exc}).",
+            fix="Fix: check [imap] security (ssl for port 993, starttls for 143) and port.",
+        ) from None
+    except socket.gaierror:
+        raise MailboxConnectionError(
+            f"Cannot resolve the mail server name {cfg.host!r}.",
+            fix="Fix: check [imap] host and your DNS.",
+        ) from None
+    except ConnectionRefusedError:
+        raise MailboxConnectionError(
+            f"{_where(cfg)} refused the connection.",
+            fix="Fix: check [imap] host, port and security, and that the server runs.",
+        ) from None
+    except TimeoutError:
+        raise MailboxConnectionError(
+            f"{_where(cfg)} did not answer in time.",
+            fix="Fix: check the network, or raise [imap] timeout.",
+        ) from None
+    except (OSError, IMAPClientError) as exc:
+        raise MailboxConnectionError(
+            f"The connection to {_where(cfg)} failed ({type(exc).__name__}: {exc}).",
+            fix="Fix: run the fetch again; the next pass resumes where this one stopped.",
+        ) from None
+
+
+def connect(cfg: ImapConfig, password: Secret) -> IMAPClient:
+    """A logged-in client, with TLS verified unless verify_tls is false."""
+    ctx = tls_context(cfg)
+    with translate_errors(cfg):
+        client = IMAPClient(
+            cfg.host,
+            port=cfg.effective_port,
+            ssl=cfg.security == "ssl",
+            ssl_context=ctx,
+            timeout=cfg.timeout,
+        )
+        try:
+            if cfg.security == "starttls":
+                client.starttls(ctx)
+            client.login(cfg.username, password.reveal())
+        except BaseException:
+            _close_quietly(client)
+            raise
+    return client
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    with suppress(OSError, IMAPClientError):
+        client.shutdown()
+
+
+class Fetcher:
+    """Fetches new mail from the configured folders into the pipeline."""
+
+    def __init__(
+        self,
+        cfg: ImapConfig,
+        password: Secret,
+        pipeline: Pipeline,
+        progress: Progress | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.password = password
+        self.pipeline = pipeline
+        self.progress = progress
+
+    def run(self) -> list[FolderResult]:
+        """One pass over every configured folder."""
+        client = connect(self.cfg, self.password)
+        try:
+            with translate_errors(self.cfg):
+                return [self._folder(client, folder) for folder in self.cfg.folders]
+        finally:
+            with translate_errors(self.cfg):
+                try:
+                    client.logout()
+                except (OSError, IMAPClientError):
+                    _close_quietly(client)
+
+    def _last_uid(self, folder: str, uidvalidity: int) -> int:
+        with session_scope(self.pipeline.engine) as session:
+            state = session.exec(
+                select(ImapState).where(
+                    ImapState.account == self.cfg.account, ImapState.folder == folder
+                )
+            ).first()
+        if state is None or state.uidvalidity != uidvalidity:
+            return 0
+        return state.last_uid
+
+    def _folder(self, client: IMAPClient, folder: str) -> FolderResult:
+        readonly = self.cfg.after_fetch == "keep"
+        info = client.select_folder(folder, readonly=readonly)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        last = self._last_uid(folder, uidvalidity)
+        # `UID n:*` always returns the newest message, even when it is not newer than n.
+        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+        result = FolderResult(folder, uidvalidity, len(uids))
+        self._report(folder, 0, len(uids))
+        done = 0
+        size = self.cfg.batch_size
+        for start in range(0, len(uids), size):
+            batch = uids[start : start + size]
+            committed = self._batch(client, folder, uidvalidity, batch, result.stats)
+            self._after_fetch(client, committed)
+            done += len(batch)
+            self._report(folder, done, len(uids))
+            if len(committed) < len(batch):
+                break  # a mail could not be stored: stop here, the next pass retries it
+        return result
+
+    def _batch(
+        self,
+        client: IMAPClient,
+        folder: str,
+        uidvalidity: int,
+        batch: list[int],
+        stats: IngestStats,
+    ) -> list[int]:
+        data = client.fetch(batch, ["BODY.PEEK[]"])
+        committed: list[int] = []
+        for uid in batch:
+            raw = data.get(uid, {}).get(b"BODY[]")
+            if raw is None:
+                continue  # expunged between SEARCH and FETCH
+            origin = Origin("imap", self.cfg.account, folder, uidvalidity, uid)
+            try:
+                stats.add(self.pipeline.ingest(bytes(raw), origin))
+            except Exception as exc:  # noqa: BLE001 - counted; this folder stops here
+                stats.fail(f"{folder} UID {uid}", exc)
+                break
+            committed.append(uid)
+        return committed
+
+    def _after_fetch(self, client: IMAPClient, committed: list[int]) -> None:
+        if not committed or self.cfg.after_fetch == "keep":
+            return
+        if self.cfg.after_fetch == "seen":
+            client.add_flags(committed, [b"\\Seen"])
+            return
+        if client.has_capability("MOVE"):
+            client.move(committed, self.cfg.move_to)
+        else:
+            client.copy(committed, self.cfg.move_to)
+            client.delete_messages(committed)
+            client.uid_expunge(committed) if client.has_capability("UIDPLUS") else client.expunge()
+
+    def _report(self, folder: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(folder, done, total)

@@ -1,0 +1,197 @@
+"""What the Run Checks screen reads: the queue, a job's runs, one run in detail, export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from backupchecks_tui.errors import NotFound
+from backupchecks_tui.ingest.pipeline import raw_message
+from parsers.mailview import MailView
+from store.engine import session_scope
+from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
+from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue, queue_totals
+
+RUNS_SHOWN = 200
+"""A job's run list shows the newest runs only; history lives in the job history view."""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the queue and the totals for the header."""
+
+    rows: list[QueueRow]
+    jobs: int
+    runs: int
+
+
+def load_queue(engine: Engine, flt: QueueFilter, limit: int = 0, offset: int = 0) -> QueuePage:
+    """Queue rows (paged in SQL) and totals."""
+    with session_scope(engine) as session:
+        rows = queue(session, flt, limit=limit, offset=offset)
+        jobs, runs = queue_totals(session, flt)
+    return QueuePage(rows, jobs, runs)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run in a job's run list."""
+
+    id: int
+    status: str
+    reported_status: str
+    run_day: date
+    started_at: datetime | None
+    ended_at: datetime | None
+    object_count: int
+    problem_count: int
+    override_reason: str
+    reviewed_by: str
+    message: str
+
+    @property
+    def overridden(self) -> bool:
+        """Whether an override (or mark-as-success) changed the run's status."""
+        return self.status != self.reported_status
+
+
+def job_runs(engine: Engine, job_id: int, *, include_reviewed: bool) -> list[RunRow]:
+    """The newest runs of a job (unreviewed only unless asked), newest first."""
+    query = select(JobRun).where(JobRun.job_id == job_id)
+    if not include_reviewed:
+        query = query.where(col(JobRun.reviewed_at).is_(None))
+    query = query.order_by(col(JobRun.run_day).desc(), col(JobRun.id).desc()).limit(RUNS_SHOWN)
+    with session_scope(engine) as session:
+        return [
+            RunRow(
+                r.id or 0,
+                r.status,
+                r.reported_status,
+                r.run_day,
+                r.started_at,
+                r.ended_at,
+                r.object_count,
+                r.problem_count,
+                r.override_reason,
+                r.reviewed_by,
+                r.message,
+            )
+            for r in session.exec(query)
+        ]
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    """One object of a run."""
+
+    name: str
+    type: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything the detail pane shows about one run (mail text still raw: clean it)."""
+
+    run: RunRow
+    job_name: str
+    customer: str
+    product: str
+    job_type: str
+    size_bytes: int | None
+    transferred_bytes: int | None
+    objects: list[ObjectRow]
+    override_text: str
+    mail_id: int | None
+    mail_from: str
+    mail_subject: str
+    mail_date: datetime | None
+    parser: str
+    body: str
+
+
+def run_detail(engine: Engine, run_id: int) -> RunDetail:
+    """One run with its objects (problems first), mail metadata and body as text."""
+    with session_scope(engine) as session:
+        run = session.get(JobRun, run_id)
+        if run is None:
+            raise NotFound(f"Run {run_id} no longer exists.")
+        job = session.get(Job, run.job_id)
+        assert job is not None
+        customer = session.get(Customer, job.customer_id) if job.customer_id else None
+        objects = session.exec(
+            select(RunObject).where(RunObject.run_id == run_id).order_by(col(RunObject.id))
+        ).all()
+        mail = session.get(MailMessage, run.mail_id) if run.mail_id else None
+        override = session.get(Override, run.override_id) if run.override_id else None
+        ordered = sorted(objects, key=lambda o: -STATUS_RANK.get(o.status, 0))
+        row = RunRow(
+            run.id or 0,
+            run.status,
+            run.reported_status,
+            run.run_day,
+            run.started_at,
+            run.ended_at,
+            run.object_count,
+            run.problem_count,
+            run.override_reason,
+            run.reviewed_by,
+            run.message,
+        )
+        return RunDetail(
+            run=row,
+            job_name=job.name,
+            customer=customer.name if customer else "",
+            product=job.product,
+            job_type=job.job_type,
+            size_bytes=run.size_bytes,
+            transferred_bytes=run.transferred_bytes,
+            objects=[ObjectRow(o.name, o.type, o.status, o.message) for o in ordered],
+            override_text=_override_text(run, override),
+            mail_id=mail.id if mail else None,
+            mail_from=mail.from_addr if mail else "",
+            mail_subject=mail.subject if mail else "",
+            mail_date=mail.sent_at if mail else None,
+            parser=f"{mail.parser_name} {mail.parser_version}".strip() if mail else "",
+            body=_body_text(mail),
+        )
+
+
+def _override_text(run: JobRun, override: Override | None) -> str:
+    if run.status == run.reported_status:
+        return ""
+    if override is not None:
+        return f"override #{override.id}: {override.reason or 'no reason given'}"
+    if run.marked_success_by:
+        return f"marked as success by {run.marked_success_by}"
+    return run.override_reason
+
+
+def _body_text(mail: MailMessage | None) -> str:
+    if mail is None:
+        return "(no mail: this run was created because the expected report never came)"
+    if mail.text_body.strip():
+        return mail.text_body
+    if mail.html_body.strip():
+        return MailView(html=mail.html_body).html_text
+    return "(empty body)"
+
+
+def export_run_mail(engine: Engine, run_id: int, target: Path) -> int:
+    """Write the original mail of a run to `target`; returns the byte count."""
+    with session_scope(engine) as session:
+        run = session.get(JobRun, run_id)
+        if run is None or run.mail_id is None:
+            raise NotFound("This run has no mail to export (a missed run has none).")
+        mail = session.get(MailMessage, run.mail_id)
+        assert mail is not None
+        raw = raw_message(mail)
+    target = target.expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(raw)
+    return len(raw)

@@ -1,0 +1,106 @@
+"""Reviewing: mark jobs reviewed (all their unreviewed runs), undo, unmark (Admin).
+
+Reviews are conditional updates (`reviewed_at IS NULL`), capped at the newest run the
+operator saw, so two app instances reviewing at once neither fail nor lose an update,
+and a run that arrived after the screen was drawn is never reviewed unseen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from backupchecks_tui.roles import Action, Actor, require
+from backupchecks_tui.services import audit
+from store.engine import session_scope
+from store.models import JobRun
+from store.queries import unreviewed_run_ids
+from store.types import utcnow
+
+
+@dataclass(frozen=True)
+class ReviewReceipt:
+    """What one review did, enough to undo it."""
+
+    run_ids: tuple[int, ...]
+    job_ids: tuple[int, ...]
+    at: datetime
+    by: str
+
+
+def review_jobs(engine: Engine, actor: Actor, seen: dict[int, int]) -> ReviewReceipt:
+    """Mark the unreviewed runs of each job in `seen` (job id → newest run id seen).
+
+    One transaction for all jobs, one audit entry per job.
+    """
+    require(actor, Action.REVIEW)
+    now = utcnow()
+    with session_scope(engine) as session:
+        ids = unreviewed_run_ids(session, list(seen), seen)
+        if not ids:
+            return ReviewReceipt((), (), now, actor.login)
+        session.execute(
+            update(JobRun)
+            .where(col(JobRun.id).in_(ids), col(JobRun.reviewed_at).is_(None))
+            .values(reviewed_at=now, reviewed_by=actor.login)
+        )
+        # Read back what this transaction actually marked (a concurrent reviewer may
+        # have taken some runs first; those stay theirs).
+        mine = session.exec(
+            select(JobRun.id, JobRun.job_id).where(
+                col(JobRun.id).in_(ids),
+                col(JobRun.reviewed_at) == now,
+                col(JobRun.reviewed_by) == actor.login,
+            )
+        ).all()
+        per_job = Counter(job_id for _, job_id in mine)
+        for job_id, runs in sorted(per_job.items()):
+            audit.record(session, actor, "review", "job", job_id, runs=runs)
+        run_ids = tuple(sorted(run_id for run_id, _ in mine if run_id is not None))
+        return ReviewReceipt(run_ids, tuple(sorted(per_job)), now, actor.login)
+
+
+def undo_review(engine: Engine, actor: Actor, receipt: ReviewReceipt) -> int:
+    """Put the runs of `receipt` back in the queue (only those still reviewed by it)."""
+    require(actor, Action.REVIEW)
+    if not receipt.run_ids:
+        return 0
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(JobRun)
+            .where(
+                col(JobRun.id).in_(receipt.run_ids),
+                col(JobRun.reviewed_by) == receipt.by,
+                col(JobRun.reviewed_at) == receipt.at,
+            )
+            .values(reviewed_at=None, reviewed_by="")
+        )
+        for job_id in receipt.job_ids:
+            audit.record(session, actor, "review.undo", "job", job_id)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def unmark_job(engine: Engine, actor: Actor, job_id: int) -> int:
+    """Admin: put the job's most recently reviewed runs back in the queue."""
+    require(actor, Action.UNMARK)
+    with session_scope(engine) as session:
+        last = session.exec(
+            select(JobRun.reviewed_at)
+            .where(JobRun.job_id == job_id, col(JobRun.reviewed_at).is_not(None))
+            .order_by(col(JobRun.reviewed_at).desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            return 0
+        result = session.execute(
+            update(JobRun)
+            .where(col(JobRun.job_id) == job_id, col(JobRun.reviewed_at) == last)
+            .values(reviewed_at=None, reviewed_by="")
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        audit.record(session, actor, "review.unmark", "job", job_id, runs=count)
+        return count

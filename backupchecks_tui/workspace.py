@@ -1,0 +1,39 @@
+"""The workspace the app runs in: database engine, acting operator, configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
+
+from backupchecks_tui.config import Config
+from backupchecks_tui.roles import Actor
+from store.engine import session_scope
+from store.models import ImapState
+
+
+@dataclass
+class Workspace:
+    """What every screen needs; built by the CLI (the composition root)."""
+
+    engine: Engine
+    actor: Actor
+    config: Config
+    database_label: str
+    demo: bool = False
+
+    @property
+    def ascii_only(self) -> bool:
+        """Whether to draw ASCII markers instead of emoji."""
+        return self.config.ui.ascii_only
+
+    def last_fetch(self) -> str:
+        """When mail was last fetched (local time), or a word saying never / demo."""
+        if self.demo:
+            return "demo data"
+        with session_scope(self.engine) as session:
+            when = session.exec(select(func.max(col(ImapState.last_fetch_at)))).one()
+        if when is None:
+            return "never"
+        return when.astimezone(self.config.ui.zone).strftime("%Y-%m-%d %H:%M")

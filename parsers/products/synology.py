@@ -1,0 +1,271 @@
+"""Synology DSM parsers: Hyper Backup, Active Backup for Business and for Microsoft 365.
+
+DSM mails are HTML-only ('<BR>' line breaks), often in the NAS's language: German,
+Danish and English status wording is read (Italian loosely). Partially completed and
+skipped tasks are warnings, a missed schedule is a failure. The Active Backup reports
+are read from the subject (no body sample is known). Times in the body carry no zone:
+the Date header's zone is used, or UTC when the mail has none (saved bodies).
+The DSM 'Test Message' mail is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from parsers.mailview import MailView
+from parsers.model import IgnoreMail, Report, Status
+from parsers.textutil import (
+    br_to_newlines,
+    find_field,
+    parse_duration_words,
+    parse_loose_datetime,
+    parse_size,
+    strip_reply_prefixes,
+    unquote_body,
+    zone_of,
+)
+
+PRODUCT = "synology"
+
+_MISSED = re.compile(r"missede deres planlagte|missed (?:its|their|the) sched|verpasst", re.I)
+_FAILED = re.compile(r"mislykkedes|fehlgeschlagen|\bfailed\b|non riuscit|échoué", re.I)
+_PARTIAL = re.compile(r"delvist gennemført|partially completed|teilweise|parzialmente", re.I)
+_SKIPPED = re.compile(r"blev ignoreret|\bskipped\b|übersprungen|ignoriert|ignorat", re.I)
+_SUCCESS = re.compile(
+    r"fuldført|completed|erfolgreich|abgeschlossen|completata|succeeded|successful", re.I
+)
+_RULES = (
+    (_MISSED, Status.FAILED, "missed schedule"),
+    (_FAILED, Status.FAILED, "failed"),
+    (_PARTIAL, Status.WARNING, "partially completed"),
+    (_SKIPPED, Status.WARNING, "skipped"),
+    (_SUCCESS, Status.SUCCESS, "completed"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A status read from status words, with a short English label."""
+
+    status: Status
+    label: str
+
+
+def verdict(text: str) -> Verdict | None:
+    """The status the wording of `text` states (first matching rule wins), or None."""
+    for pattern, status, label in _RULES:
+        if pattern.search(text):
+            return Verdict(status, label)
+    return None
+
+
+# --- Active Backup for Business / Microsoft 365 --------------------------------------
+
+_ABB = re.compile(
+    r"^(?P<prefix>.*?)\s*Active Backup for (?P<what>Business|Microsoft 365)\s*[-–—]\s*"
+    r"(?P<rest>.+)$",
+    re.I,
+)
+_ABB_TASK = re.compile(
+    r"^(?:backupopgave(?:n|rne)?|backup[- ]?(?:task|job)s?|Sicherungsaufgaben?|Backup-Aufgaben?|"
+    r"attività di backup)?\s*(?P<task>\[[^\]]*\]|.*?)\s+(?:på|on|auf|su|sur|op)\s+"
+    r"(?P<nas>\[[^\]]*\]|\S+)\s+(?P<result>.+)$",
+    re.I,
+)
+_JOB_TYPES = {"business": "active-backup", "microsoft 365": "active-backup-m365"}
+
+
+class ActiveBackupParser:
+    """Active Backup for Business and for Microsoft 365 task mails (read from the subject)."""
+
+    name = "synology-active-backup"
+    product = PRODUCT
+    version = "1"
+    priority = 50
+
+    def matches(self, mail: MailView) -> bool:
+        """An 'Active Backup for Business|Microsoft 365 - …' subject."""
+        return bool(_ABB.search(mail.subject))
+
+    def parse(self, mail: MailView) -> list[Report]:
+        """One report for the task named in the subject."""
+        head = _ABB.search(strip_reply_prefixes(mail.subject))
+        if head is None:
+            return []
+        rest = head.group("rest").strip()
+        task = _ABB_TASK.match(rest)
+        found = verdict(task.group("result") if task else rest)
+        if found is None:
+            return []
+        name = _unbracket(task.group("task")) if task else ""
+        host = _unbracket(task.group("nas")) if task else _unbracket(head.group("prefix"))
+        return [
+            Report(
+                product=PRODUCT,
+                job_type=_JOB_TYPES[head.group("what").lower()],
+                job_name=name or "(all tasks)",
+                host=host,
+                status=found.status,
+                message=_abb_message(found, name, host),
+            )
+        ]
+
+
+def _abb_message(found: Verdict, task: str, host: str) -> str:
+    """A short English line for the result."""
+    if found.label == "missed schedule":
+        return f"backup tasks on {host} missed their scheduled run"
+    return f"backup task {task} {found.label}" if task else found.label
+
+
+def _unbracket(text: str) -> str:
+    """`text` without surrounding whitespace and square brackets."""
+    return text.strip().strip("[]").strip()
+
+
+# --- Hyper Backup ----------------------------------------------------------------------
+
+_HB_SUBJECT = re.compile(r"hyper backup|databackupopgave|datensicherungsaufgabe", re.I)
+_HB_BODY = re.compile(
+    r"Datensicherungsaufgabe|Hyper Backup|\.hbk\b|Backupopgave\s*:|Backup task\s*:", re.I
+)
+_TASK_LABELS = ("Datensicherungsaufgabe", "Sicherungsaufgabe", "Backupopgave", "Backup task")
+_TARGET_LABELS = (
+    "Datensicherungsziel",
+    "Sicherungsziel",
+    "Backupdestination",
+    "Backup destination",
+)
+_START_LABELS = ("Startzeit", "Start", "Starttid", "Start time")
+_DURATION_LABELS = ("Dauer", "Varighed", "Duration")
+_SOURCE_TOTAL = re.compile(
+    r"^(?:Quellgröße gesamt|Kildestørrelse i alt|Total source size)\s*:", re.I
+)
+_GROWTH_LABELS = ("Erhöhte Zielgröße", "Øget destinationsstørrelse", "Increased target size")
+_FROM_LINE = re.compile(r"^(?:Von|Fra|From|Da|De)\s+(\S+)\s*$", re.M)
+_SUBJECT_TASK = re.compile(
+    r"\s[-–]\s(?P<task>.+?)\s+(?:erfolgreich|fehlgeschlagen)\s+auf\s+(?P<host>\S+)"
+)
+_SUBJECT_HOST = re.compile(r"\s(?:auf|på|on)\s+(?P<host>[^\s\]]+)(?:\s+\S+)?\s*$")
+_QUOTED_SUBJECT_LABELS = ("Subject", "Betreff", "Emne", "Oggetto", "Objet")
+
+
+class HyperBackupParser:
+    """Hyper Backup task result mails (German, Danish and English wording)."""
+
+    name = "synology-hyper-backup"
+    product = PRODUCT
+    version = "1"
+    priority = 50
+
+    def matches(self, mail: MailView) -> bool:
+        """A Hyper Backup subject, or Hyper Backup field labels in the body."""
+        if "active backup for" in mail.subject.lower():
+            return False
+        if _HB_SUBJECT.search(mail.subject):
+            return True
+        return bool(_HB_BODY.search((mail.text or mail.html)[:5000]))
+
+    def parse(self, mail: MailView) -> list[Report]:
+        """One report for the backup task."""
+        body = br_to_newlines(unquote_body(mail.body))
+        subject = _subject(mail, body)
+        lines = [line.strip() for line in body.splitlines() if line.strip()]
+        lead = next((line for line in lines if not _is_quoted_header(line)), "")
+        found = verdict(subject) or verdict(lead)
+        if found is None:
+            return []
+        from_subject = _SUBJECT_TASK.search(subject)
+        task = _field(body, _TASK_LABELS) or (from_subject.group("task") if from_subject else "")
+        started = _start(body, mail)
+        duration = parse_duration_words(_field(body, _DURATION_LABELS))
+        return [
+            Report(
+                product=PRODUCT,
+                job_type="hyper-backup",
+                job_name=task or "Hyper Backup",
+                host=_host(body, subject),
+                status=found.status,
+                started_at=started,
+                ended_at=started + duration if started and duration is not None else None,
+                message=lead if lead and verdict(lead) else found.label,
+                size_bytes=_source_total(lines),
+                transferred_bytes=parse_size(_field(body, _GROWTH_LABELS)),
+            )
+        ]
+
+
+def _subject(mail: MailView, body: str) -> str:
+    """The subject, or a 'Betreff:'/'Subject:' line quoted at the top of a saved body."""
+    if mail.subject:
+        return strip_reply_prefixes(mail.subject)
+    head = "\n".join(body.splitlines()[:20])
+    return (find_field(head, *_QUOTED_SUBJECT_LABELS) or "").strip()
+
+
+def _is_quoted_header(line: str) -> bool:
+    """A 'Betreff: …'/'Absender: …' label line that a saved copy put above the body."""
+    label = line.split(":", 1)[0].strip().lower()
+    return ":" in line and label in {"absender", "sender", "from", "betreff", "subject", "emne"}
+
+
+def _field(body: str, labels: tuple[str, ...]) -> str:
+    """The first value of any of `labels` ('' when absent)."""
+    return (find_field(body, *labels) or "").strip()
+
+
+def _start(body: str, mail: MailView) -> datetime | None:
+    """The start time ('Sa, 25 Jan 2025 02:00:01') in the Date header's zone, else UTC."""
+    raw = _field(body, _START_LABELS)
+    return parse_loose_datetime(raw, zone_of(mail.date)) if raw else None
+
+
+def _host(body: str, subject: str) -> str:
+    """The NAS from the 'Von <host>' signature, else from '… auf <host>' in the subject."""
+    m = _FROM_LINE.search(body)
+    if m is not None:
+        return m.group(1)
+    m = _SUBJECT_HOST.search(subject) or re.search(r"\sauf\s+(\S+)\s+ist\s", body)
+    return m.group(1) if m else ""
+
+
+def _source_total(lines: list[str]) -> int | None:
+    """The sum of the '- <kind>: <size>' lines under 'Quellgröße gesamt:'."""
+    start = next((i for i, line in enumerate(lines) if _SOURCE_TOTAL.match(line)), None)
+    if start is None:
+        return None
+    sizes: list[int] = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("-"):
+            break
+        size = parse_size(line.rsplit(":", 1)[-1])
+        if size is not None:
+            sizes.append(size)
+    return sum(sizes) if sizes else None
+
+
+# --- DSM notices -------------------------------------------------------------------------
+
+
+class DsmNoticeParser:
+    """DSM mails that are not backup reports (the notification test message)."""
+
+    name = "synology-dsm-notice"
+    product = PRODUCT
+    version = "1"
+    priority = 50
+
+    def matches(self, mail: MailView) -> bool:
+        """The DSM test message."""
+        return "test message from" in mail.subject.lower() and (
+            "email notification" in (mail.text or mail.html)[:2000].lower()
+        )
+
+    def parse(self, mail: MailView) -> list[Report]:
+        """Always ignored."""
+        raise IgnoreMail("Synology DSM notification test message, not a backup report")
+
+
+PARSERS = [ActiveBackupParser(), HyperBackupParser(), DsmNoticeParser()]

@@ -1,0 +1,391 @@
+"""Run Checks: the daily queue of unreviewed runs, grouped by job. Goal: an empty queue."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.roles import Action, Role
+from backupchecks_tui.services import checks, review
+from backupchecks_tui.services.review import ReviewReceipt
+from screens.commands import Command, bindings
+from screens.dialogs import PromptDialog
+from screens.style import REMARK, TICKET, literal, status_text
+from screens.widgets.run_detail import RunDetailView
+from screens.widgets.status_bar import StatusBar
+from screens.widgets.tables import KeyedTable
+from store.queries import QueueFilter, QueueRow
+
+if TYPE_CHECKING:
+    from screens.app import BackupChecksApp
+
+PAGE = 300
+NARROW = 120
+STATUS_FILTERS: list[tuple[str, frozenset[str]]] = [
+    ("all", frozenset()),
+    ("failed + missed", frozenset({"failed", "missed"})),
+    ("warning", frozenset({"warning"})),
+    ("success", frozenset({"success"})),
+]
+SORTS = ["status", "customer", "age"]
+
+COMMANDS = [
+    Command("review", "r", "Reviewed", "Mark the selected jobs (or the current one) reviewed."),
+    Command("toggle_select", "space", "Select", "Select or unselect the current job."),
+    Command("select_successful", "a", "Select OK", "Select every job whose runs all succeeded."),
+    Command("undo", "ctrl+z", "Undo", "Undo the last review made since the app started."),
+    Command("filter_text", "slash", "Filter", "Filter jobs by text.", key_display="/"),
+    Command("filter_status", "F", "Status", "Cycle the status filter.", show=False),
+    Command("sort", "o", "Sort", "Cycle sort: status, customer, age.", show=False),
+    Command("export_mail", "e", "Export", "Export the run's original mail (.eml).", show=False),
+    Command("toggle_reviewed", "R", "+Reviewed", "Admin: include reviewed runs.", show=False),
+    Command("unmark", "u", "Unmark", "Admin: put the job's last review back.", show=False),
+    Command("refresh", "ctrl+r", "Refresh", "Reload the queue from the database.", show=False),
+]
+
+
+class RunChecksScreen(Screen[None]):
+    """Jobs with unreviewed runs | runs of the job | the run."""
+
+    COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
+    TITLE = "Run Checks"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flt = QueueFilter()
+        self.rows: dict[int, QueueRow] = {}
+        self.loaded = 0
+        self.total_jobs = 0
+        self.total_runs = 0
+        self.selected: dict[int, int] = {}
+        self.last_review: ReviewReceipt | None = None
+        self.status_filter = 0
+
+    @property
+    def bc_app(self) -> BackupChecksApp:
+        """The app, typed."""
+        from screens.app import BackupChecksApp  # noqa: PLC0415 - import cycle
+
+        assert isinstance(self.app, BackupChecksApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        """Status bar, queue header, filter input, three panes, footer."""
+        yield StatusBar()
+        yield Static(id="queue-header")
+        yield Input(placeholder="filter jobs: customer, job, product, sender", id="filter")
+        if self.bc_app.workspace.actor.role is Role.VIEWER:
+            yield Static(
+                Text(
+                    "Viewers cannot open Run Checks: reviewing is for Operators and Admins. "
+                    "Ask an Admin: backupchecks-tui operator add "
+                    f"{self.bc_app.workspace.actor.login} --role operator",
+                    style="bold yellow",
+                ),
+                id="refused",
+            )
+        else:
+            with Horizontal(id="panes"):
+                yield KeyedTable(id="jobs")
+                with Vertical(id="right"):
+                    yield KeyedTable(id="runs")
+                    yield RunDetailView(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Set up the tables and load the queue."""
+        if self.bc_app.workspace.actor.role is Role.VIEWER:
+            return
+        jobs = self.query_one("#jobs", KeyedTable)
+        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Oldest", "  ")
+        runs = self.query_one("#runs", KeyedTable)
+        runs.add_columns("Day", "Status", "Start", "Objects", "Message")
+        self.query_one("#filter", Input).display = False
+        self.reload()
+        jobs.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        """Stack the panes on narrow terminals (80×24 over SSH)."""
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    # ------------------------------------------------------------------ loading
+    def reload(self, keep_job: int | None = None) -> None:
+        """Reload the queue from the first page, keeping the cursor on `keep_job`."""
+        if self.bc_app.workspace.actor.role is Role.VIEWER:
+            return
+        jobs = self.query_one("#jobs", KeyedTable)
+        current = keep_job if keep_job is not None else jobs.current_key
+        page = checks.load_queue(self.bc_app.workspace.engine, self.flt, limit=PAGE)
+        self.rows = {row.job_id: row for row in page.rows}
+        self.loaded = len(page.rows)
+        self.total_jobs, self.total_runs = page.jobs, page.runs
+        jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], keep=current)
+        self._update_header()
+        self._show_job(jobs.current_key)
+
+    def _load_more(self) -> None:
+        if self.loaded >= self.total_jobs:
+            return
+        page = checks.load_queue(
+            self.bc_app.workspace.engine, self.flt, limit=PAGE, offset=self.loaded
+        )
+        fresh = [r for r in page.rows if r.job_id not in self.rows]
+        self.rows.update({r.job_id: r for r in fresh})
+        self.loaded += len(page.rows)
+        self.query_one("#jobs", KeyedTable).append([(r.job_id, self._job_cells(r)) for r in fresh])
+
+    def _job_cells(self, row: QueueRow) -> list[Text | str]:
+        ascii_only = self.bc_app.workspace.ascii_only
+        marks = self.bc_app.markers(row.job_id)
+        flags = Text()
+        if marks.ticket:
+            flags.append(TICKET[ascii_only])
+        if marks.remark:
+            flags.append(REMARK[ascii_only])
+        return [
+            Text("*" if row.job_id in self.selected else " ", style="bold cyan"),
+            status_text(row.worst_status, ascii_only=ascii_only),
+            literal(row.customer or "Unassigned", 24, "" if row.customer else "dim"),
+            literal(row.job_name, 40),
+            literal(f"{row.product} {row.job_type}".strip(), 24),
+            Text(str(row.runs), justify="right"),
+            Text(row.oldest_day.isoformat()),
+            flags,
+        ]
+
+    def _update_header(self) -> None:
+        parts = [f"{self.total_jobs} jobs · {self.total_runs} runs to review"]
+        if self.total_jobs == 0 and not self.flt.text and not self.flt.statuses:
+            parts = ["Queue empty — all runs reviewed."]
+        parts.append(f"sort: {self.flt.sort}")
+        if self.flt.statuses:
+            parts.append(f"status: {STATUS_FILTERS[self.status_filter][0]}")
+        if self.flt.text:
+            parts.append(f"filter: {self.flt.text!r}")
+        if self.flt.include_reviewed:
+            parts.append("including reviewed")
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected")
+        self.query_one("#queue-header", Static).update(Text("  ·  ".join(parts), style="bold"))
+
+    def _show_job(self, job_id: int | None) -> None:
+        runs = self.query_one("#runs", KeyedTable)
+        if job_id is None:
+            runs.clear()
+            self._show_run(None)
+            return
+        rows = checks.job_runs(
+            self.bc_app.workspace.engine, job_id, include_reviewed=self.flt.include_reviewed
+        )
+        ascii_only = self.bc_app.workspace.ascii_only
+        zone = self.bc_app.zone
+        runs.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text(r.run_day.isoformat()),
+                        status_text(r.status, ascii_only=ascii_only, overridden=r.overridden),
+                        Text(
+                            r.started_at.astimezone(zone).strftime("%H:%M") if r.started_at else "—"
+                        ),
+                        Text(f"{r.problem_count}/{r.object_count}" if r.object_count else "—"),
+                        literal(r.message, 60),
+                    ],
+                )
+                for r in rows
+            ],
+            keep=None,
+        )
+        runs.move_cursor(row=0, animate=False)
+        self._show_run(runs.current_key)
+
+    def _show_run(self, run_id: int | None) -> None:
+        detail = checks.run_detail(self.bc_app.workspace.engine, run_id) if run_id else None
+        self.query_one("#detail", RunDetailView).show(
+            detail, self.bc_app.zone, ascii_only=self.bc_app.workspace.ascii_only
+        )
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        self._show_job(int(key) if key is not None else None)
+        if event.cursor_row >= self.loaded - 20:
+            self._load_more()
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        self._show_run(int(key) if key is not None else None)
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _job_selected(self) -> None:
+        self.query_one("#runs", KeyedTable).focus()
+
+    @on(DataTable.RowSelected, "#runs")
+    def _run_selected(self) -> None:
+        self.query_one("#detail", RunDetailView).focus()
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        """Hide what the role or the state does not allow."""
+        actor = self.bc_app.workspace.actor
+        if actor.role is Role.VIEWER and action in {c.action for c in COMMANDS}:
+            return False
+        if action == "toggle_reviewed":
+            return actor.can(Action.SHOW_REVIEWED)
+        if action == "unmark":
+            return actor.can(Action.UNMARK) and self.flt.include_reviewed
+        if action == "undo":
+            return self.last_review is not None
+        if action in {"review", "toggle_select"}:
+            return bool(self.rows) or bool(self.selected)
+        return True
+
+    def _current_job(self) -> int | None:
+        return self.query_one("#jobs", KeyedTable).current_key
+
+    def action_review(self) -> None:
+        """Review the selection, or the current job; the cursor moves to the next job."""
+        if self.selected:
+            seen = dict(self.selected)
+        else:
+            job_id = self._current_job()
+            if job_id is None or job_id not in self.rows:
+                return
+            seen = {job_id: self.rows[job_id].max_run_id}
+        try:
+            receipt = review.review_jobs(
+                self.bc_app.workspace.engine, self.bc_app.workspace.actor, seen
+            )
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.last_review = receipt
+        self.selected.clear()
+        jobs = self.query_one("#jobs", KeyedTable)
+        index = jobs.cursor_row
+        self.reload(keep_job=-1)
+        if jobs.row_count:
+            jobs.move_cursor(row=min(index, jobs.row_count - 1), animate=False)
+        self.notify(f"Reviewed {len(receipt.run_ids)} runs of {len(receipt.job_ids)} jobs.")
+        self.refresh_bindings()
+
+    def action_undo(self) -> None:
+        """Undo the last review."""
+        if self.last_review is None:
+            return
+        count = review.undo_review(
+            self.bc_app.workspace.engine, self.bc_app.workspace.actor, self.last_review
+        )
+        job = self.last_review.job_ids[0] if self.last_review.job_ids else None
+        self.last_review = None
+        self.reload(keep_job=job)
+        self.notify(f"Undone: {count} runs back in the queue.")
+        self.refresh_bindings()
+
+    def action_toggle_select(self) -> None:
+        """Select or unselect the current job, then move down."""
+        jobs = self.query_one("#jobs", KeyedTable)
+        job_id = jobs.current_key
+        if job_id is None or job_id not in self.rows:
+            return
+        if job_id in self.selected:
+            del self.selected[job_id]
+        else:
+            self.selected[job_id] = self.rows[job_id].max_run_id
+        jobs.update_cell(
+            str(job_id), jobs.ordered_columns[0].key, self._job_cells(self.rows[job_id])[0]
+        )
+        jobs.action_cursor_down()
+        self._update_header()
+
+    def action_select_successful(self) -> None:
+        """Select every job in the (filtered) queue whose runs all succeeded."""
+        flt = replace(self.flt, statuses=frozenset())
+        page = checks.load_queue(self.bc_app.workspace.engine, flt)
+        ok = {r.job_id: r.max_run_id for r in page.rows if r.worst_status == "success"}
+        self.selected.update(ok)
+        self.reload()
+        self.notify(f"Selected {len(ok)} jobs with only successful runs.")
+
+    def action_filter_text(self) -> None:
+        """Show the filter input."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.flt = replace(self.flt, text=event.value.strip())
+        event.input.display = bool(self.flt.text)
+        self.reload()
+        self.query_one("#jobs", KeyedTable).focus()
+
+    def action_filter_status(self) -> None:
+        """Cycle the status filter."""
+        self.status_filter = (self.status_filter + 1) % len(STATUS_FILTERS)
+        self.flt = replace(self.flt, statuses=STATUS_FILTERS[self.status_filter][1])
+        self.reload()
+
+    def action_sort(self) -> None:
+        """Cycle the sort order."""
+        nxt = SORTS[(SORTS.index(self.flt.sort) + 1) % len(SORTS)]
+        self.flt = replace(self.flt, sort=nxt)  # type: ignore[arg-type]
+        self.reload()
+
+    def action_toggle_reviewed(self) -> None:
+        """Admin: include reviewed runs."""
+        self.flt = replace(self.flt, include_reviewed=not self.flt.include_reviewed)
+        self.reload()
+        self.refresh_bindings()
+
+    def action_unmark(self) -> None:
+        """Admin: put the current job's last review back in the queue."""
+        job_id = self._current_job()
+        if job_id is None:
+            return
+        try:
+            count = review.unmark_job(
+                self.bc_app.workspace.engine, self.bc_app.workspace.actor, job_id
+            )
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.reload(keep_job=job_id)
+        self.notify(f"Unmarked {count} runs.")
+
+    def action_refresh(self) -> None:
+        """Reload from the database."""
+        self.reload()
+
+    @work
+    async def action_export_mail(self) -> None:
+        """Ask for a path and export the current run's mail there."""
+        run_id = self.query_one("#runs", KeyedTable).current_key
+        if run_id is None:
+            self.notify("No run selected.", severity="warning")
+            return
+        default = str(Path.cwd() / f"run-{run_id}.eml")
+        result = await self.app.push_screen_wait(PromptDialog("Export the mail to", default))
+        if not result.value:
+            return
+        try:
+            size = checks.export_run_mail(self.bc_app.workspace.engine, run_id, Path(result.value))
+        except (BackupChecksError, OSError) as error:
+            message = error.line if isinstance(error, BackupChecksError) else str(error)
+            self.notify(message, severity="error", title="Export failed")
+            return
+        self.notify(f"Wrote {size} bytes to {result.value}")

@@ -1,0 +1,33 @@
+"""How statuses and markers look: colours, icons and their ASCII fallbacks."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from backupchecks_tui.safe_text import one_line
+
+STATUS_STYLE = {
+    "success": "green",
+    "warning": "yellow",
+    "failed": "bold red",
+    "missed": "bold magenta",
+}
+ICONS = {"success": "✔", "warning": "▲", "failed": "✖", "missed": "?"}
+ASCII_ICONS = {"success": "+", "warning": "!", "failed": "x", "missed": "?"}
+TICKET = {False: "🎫", True: "T"}
+REMARK = {False: "💬", True: "R"}
+
+
+def status_text(status: str, *, ascii_only: bool, overridden: bool = False) -> Text:
+    """A coloured status word with its icon; overrides are marked, never silent."""
+    icons = ASCII_ICONS if ascii_only else ICONS
+    label = f"{icons.get(status, ' ')} {status.capitalize()}"
+    text = Text(label, style=STATUS_STYLE.get(status, ""))
+    if overridden:
+        text.append(" (override)", style="italic green")
+    return text
+
+
+def literal(value: str, limit: int = 0, style: str = "") -> Text:
+    """Mail-derived text as a literal, single-line Text (no markup, no escapes)."""
+    return Text(one_line(value, limit), style=style)

@@ -1,0 +1,52 @@
+"""DataTable subclasses keyed by domain ids, with vim keys and a cursor kept across reloads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+
+class KeyedTable(DataTable[Text | str]):
+    """A row-cursor table whose rows are keyed by integer ids (j/k move like arrows)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+
+    @property
+    def current_key(self) -> int | None:
+        """The id of the row under the cursor, or None on an empty table."""
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - cursor outside rows while the table refills
+            return None
+        return int(key) if key is not None else None
+
+    def fill(self, rows: Sequence[tuple[int, Sequence[Text | str]]], keep: int | None) -> None:
+        """Replace all rows; put the cursor on row id `keep` if present, else the same index."""
+        index = self.cursor_row
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=str(key))
+        if not rows:
+            return
+        if keep is not None and str(keep) in self.rows:
+            index = self.get_row_index(str(keep))
+        self.move_cursor(row=min(max(index, 0), len(rows) - 1), animate=False)
+
+    def append(self, rows: Sequence[tuple[int, Sequence[Text | str]]]) -> None:
+        """Add rows at the end (paging) without moving the cursor."""
+        for key, cells in rows:
+            self.add_row(*cells, key=str(key))

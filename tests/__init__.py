@@ -1,0 +1,1 @@
+"""Test suite of backupchecks-tui (a package so helpers import as ``tests.…``)."""
