@@ -4,8 +4,8 @@ from parsers.mailview import MailView
 from parsers.model import (
     IgnoreMail,
     Outcome,
-    ParseResult,
     Parser,
+    ParseResult,
     Report,
     ReportObject,
     Status,

@@ -3,6 +3,7 @@ cells joined by ' | '. Used by parsers that prefer text and by the mail view in 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ _CELLS = frozenset({"td", "th"})
 # Private-use characters keep <pre> spacing through the whitespace folding below.
 _PRE_SPACE = "\ue000"
 _PRE_TAB = "\ue001"
+_SPACES = re.compile(r"\s+")
 _SKIP = frozenset({"style", "script", "head", "title"})
 
 
@@ -35,7 +37,8 @@ def _walk(node: LexborNode, out: list[str]) -> None:
     while child is not None:
         tag = child.tag or ""
         if tag == "-text":
-            out.append(child.text_content or "")
+            # HTML collapses whitespace: source line breaks between cells are not lines.
+            out.append(_SPACES.sub(" ", child.text_content or ""))
         elif tag in _SKIP or tag.startswith("-"):
             pass
         elif tag == "pre":

@@ -68,7 +68,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):
             continue
     return data.decode("latin-1")
 
@@ -84,6 +84,12 @@ def _part_text(part: Message) -> str:
     if not isinstance(payload, bytes):
         return str(payload)
     return decode_bytes(payload, part.get_content_charset())
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header as str (compat32 returns Header objects for raw non-ASCII bytes)."""
+    value = msg.get(name)
+    return str(value) if value is not None else ""
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -155,16 +161,16 @@ class MailView:
                 text_parts.append(_part_text(part))
             elif ctype == "text/html":
                 html_parts.append(_part_text(part))
-        from_name, from_addr = email.utils.parseaddr(decode_header(msg.get("From")))
+        from_name, from_addr = email.utils.parseaddr(decode_header(_header(msg, "From")))
         headers = {k.lower(): decode_header(str(v)) for k, v in msg.items()}
         defects = tuple(type(d).__name__ for d in msg.defects)
         return cls(
-            subject=decode_header(msg.get("Subject")),
+            subject=decode_header(_header(msg, "Subject")),
             from_addr=from_addr.lower(),
             from_name=from_name,
-            to=decode_header(msg.get("To")),
-            date=_parse_date(str(msg.get("Date") or "")),
-            message_id=(msg.get("Message-ID") or "").strip(),
+            to=decode_header(_header(msg, "To")),
+            date=_parse_date(_header(msg, "Date")),
+            message_id=_header(msg, "Message-ID").strip(),
             text="\n".join(text_parts).replace("\r\n", "\n"),
             html="\n".join(html_parts),
             headers=headers,

@@ -91,7 +91,7 @@ class Report:
         }
 
 
-class IgnoreMail(Exception):  # noqa: N818 - it is a signal, not an error
+class IgnoreMail(Exception):
     """Raised by `Parser.parse` when the mail is recognised but is not a backup report."""
 
     def __init__(self, reason: str) -> None:

@@ -35,9 +35,7 @@ class Registry:
                     continue
                 reports = parser.parse(mail)
             except IgnoreMail as ignored:
-                return ParseResult(
-                    Outcome.IGNORED, parser.name, parser.version, ignored.reason
-                )
+                return ParseResult(Outcome.IGNORED, parser.name, parser.version, ignored.reason)
             except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mail
                 errors.append(f"{parser.name}: {type(exc).__name__}: {exc}")
                 first_error = first_error or parser
@@ -69,7 +67,7 @@ def _unparsed_reason(mail: MailView) -> str:
 
 def discover() -> list[Parser]:
     """Every parser in the `parsers.products` package (each module lists its `PARSERS`)."""
-    import parsers.products as products  # noqa: PLC0415 - keeps start-up import light
+    from parsers import products  # noqa: PLC0415 - keeps start-up import light
 
     found: list[Parser] = []
     for info in pkgutil.iter_modules(products.__path__):

@@ -46,7 +46,8 @@ def parse_number(text: str) -> float | None:
     elif "," in s:
         head, _, tail = s.rpartition(",")
         # 1,234,567 or 1,234 (thousands) versus 43722,8 (decimal comma)
-        s = s.replace(",", "") if len(tail) == 3 and head.replace(",", "").isdigit() else s.replace(",", ".")
+        thousands = len(tail) == 3 and head.replace(",", "").isdigit()
+        s = s.replace(",", "") if thousands else s.replace(",", ".")
     try:
         return float(s)
     except ValueError:
@@ -212,7 +213,7 @@ _DASH_MONTH_DT = re.compile(
 
 def quoted_subject(text: str, max_lines: int = 40) -> str:
     """A 'Subject: …' line quoted near the top of a saved or forwarded body ('' if none)."""
-    head = "\n".join(text.splitlines()[:max_lines])
+    head = "\n".join(text[: max_lines * 200].splitlines()[:max_lines])
     m = _QUOTED_SUBJECT.search(head)
     return m.group(1).strip("`'\" \t") if m else ""
 

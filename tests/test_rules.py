@@ -39,6 +39,7 @@ RSYNC_CRON_RULE = RuleSpec(
 
 
 def _mail(raw: bytes = SYNTHETIC_RSYNC_CRON_MAIL) -> MailView:
+    """The view of a raw test mail."""
     return MailView.from_bytes(raw)
 
 

@@ -174,3 +174,28 @@ def test_fresh_databases_are_independent(postgres_server: PostgresServer, pg_url
         first.dispose()
         second.dispose()
         postgres_server.drop_database(other_url.rsplit("/", 1)[1])
+
+
+@pytest.mark.postgres
+def test_postgres_kill_then_start_keeps_committed_data(
+    postgres_server: PostgresServer, pg_url: str
+) -> None:
+    """kill() is a crash; start() recovers and durably committed rows are still there.
+
+    The server runs with synchronous_commit=off: a crash may lose the last ~200 ms of commits
+    unless a transaction asks for a synchronous commit, as this one does.
+    """
+    engine = sqlalchemy.create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text("set local synchronous_commit = on"))
+            conn.execute(sqlalchemy.text("create table t (id int)"))
+            conn.execute(sqlalchemy.text("insert into t values (1)"))
+        engine.dispose()
+        postgres_server.kill()
+        assert not postgres_server.running
+        postgres_server.start()
+        with engine.connect() as conn:
+            assert conn.execute(sqlalchemy.text("select count(*) from t")).scalar_one() == 1
+    finally:
+        engine.dispose()

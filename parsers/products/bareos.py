@@ -41,9 +41,7 @@ _PROBLEM = re.compile(r"JobId (?P<jobid>\d+): (?P<text>(?:Fatal error|Error|Warn
 _START = re.compile(r"JobId \d+: Start (?P<kind>[A-Za-z]+) Job")
 _FD_LINE = re.compile(r"(?P<daemon>[\w.-]+-fd) JobId (?P<jobid>\d+):")
 _FILE_LINE = re.compile(r"^(?:.*\bJobId \d+:|[\w.-]+:)?\s*File:\s+(?P<path>\S.*)$")
-_DIFF_LINE = re.compile(
-    r"^(?:.*\bJobId \d+:|[\w.-]+:)?\s+(?P<diff>\w+\s+(?:differ|differs)\b.*)$"
-)
+_DIFF_LINE = re.compile(r"^(?:.*\bJobId \d+:|[\w.-]+:)?\s+(?P<diff>\w+\s+(?:differ|differs)\b.*)$")
 
 _START_KEYS = frozenset({"JobId", "Current JobId", "Build OS"})
 _JOB_TYPES = {
@@ -156,9 +154,7 @@ def _job_name(job: str) -> str:
 def _status(termination: str, flag: str) -> Status:
     """The status the Termination text (and an `Error:` header) stands for."""
     text = termination.lower()
-    if any(word in text for word in ("error", "fatal", "fail", "cancel")) or flag.endswith(
-        "error"
-    ):
+    if any(word in text for word in ("error", "fatal", "fail", "cancel")) or flag.endswith("error"):
         return Status.FAILED
     if not text or "warning" in text or "differences" in text:
         return Status.WARNING
@@ -270,6 +266,9 @@ def _report(block: _Block, product: str, tz: tzinfo) -> Report:
     jobid = fields.get("JobId") or fields.get("Current JobId") or block.jobid
     termination = fields.get("Termination", "")
     status = _status(termination, block.flag)
+    # Partial corpus reports: cut off before Termination the outcome is unknown, so a
+    # warning (issue-bareos-2233…, bacularis-web-8…), unless the header already says
+    # Error (issue-bareos-1774…). Whatever fields survived are still reported.
     headline = termination or "no Termination line (report cut off)"
     objects = _job_object(block, status, headline)
     if _job_type(block) == "verify":

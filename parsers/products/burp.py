@@ -145,7 +145,8 @@ class BurpParser:
     def matches(self, mail: MailView) -> bool:
         """burp log lines in the body, or the notify_script subject."""
         subject = mail.subject or quoted_subject(mail.body)
-        return bool(_SUBJECT.match(subject)) or bool(_LOG_MARKER.search(mail.body))
+        body = mail.body
+        return bool(_SUBJECT.match(subject)) or ("burp[" in body and bool(_LOG_MARKER.search(body)))
 
     def parse(self, mail: MailView) -> list[Report]:
         """One report for the client the mail is about."""
@@ -161,6 +162,8 @@ class BurpParser:
             host=client,
             status=status,
             started_at=log.started or (log.stamps[0] if log.stamps else None),
+            # The last stamp seen; in the cut-off corpus pastes (issue-587/631/814…) that
+            # is where the copy ends, which is still the best the mail says.
             ended_at=log.stamps[-1] if log.stamps else None,
             message=_message(status, subject, log),
         )

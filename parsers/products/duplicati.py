@@ -139,8 +139,12 @@ def _first_item(body: str, whole: dict[str, Any], key: str) -> str:
     items = whole.get(key)
     if isinstance(items, list) and items:
         return str(items[0])[:_MAX_MESSAGE]
-    m = re.search(rf'^\s*"?{key}"?\s*:\s*\[\s*(?P<item>[^\]\s][^\n\]]*)', body, re.M)
-    return m["item"].strip().strip('",')[:_MAX_MESSAGE] if m else ""
+    m = re.search(rf'^\s*"?{key}"?\s*:\s*\[\s*(?P<item>[^\]\s][^\n]*)', body, re.M)
+    if not m:
+        return ""
+    item = m["item"].strip()
+    item = item.removesuffix("]") if item.count("[") < item.count("]") else item
+    return item.strip().strip('",')[:_MAX_MESSAGE]
 
 
 def _int(value: str | None) -> int | None:
@@ -150,7 +154,8 @@ def _int(value: str | None) -> int | None:
 
 def _is_result(body: str) -> bool:
     """Whether the body holds a Duplicati result (text or JSON), possibly cut off."""
-    if _TEXT_MARKER.search(body) or _JSON_MARKER.search(body):
+    marked = "MainOperation" in body or "ParsedResult" in body
+    if marked and (_TEXT_MARKER.search(body) or _JSON_MARKER.search(body)):
         return True
     text_keys = ("DeletedFiles:", "ExaminedFiles:")
     json_keys = ('"DeletedFiles"', '"ExaminedFiles"')
@@ -164,6 +169,8 @@ def _status_and_message(
     """Status from ParsedResult; message: first error, else first warning, else the result."""
     result = fields.get("ParsedResult", "")
     if not result:
+        # issue-6649…: the JSON result is cut off before ParsedResult, so the outcome is
+        # unknown: a warning. (issue-4120… is cut after it and parses normally.)
         return Status.WARNING, "no ParsedResult (result cut off)"
     status = _STATUSES.get(result.lower(), Status.WARNING)
     detail = _first_item(body, whole, "Errors") or _first_item(body, whole, "Warnings")

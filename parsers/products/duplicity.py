@@ -65,6 +65,8 @@ def _body_status(body: str, stats: dict[str, float]) -> tuple[Status, str]:
         m = pattern.search(body)
         if m:
             return Status.FAILED, m.group(0).strip()[:_MAX_MESSAGE]
+    # issue-139…: a saved body without subject and without statistics ends here, as a
+    # warning that says why, rather than a guess.
     errors = stats.get("Errors")
     if errors:
         return Status.FAILED, f"duplicity reported {int(errors)} errors"

@@ -96,7 +96,7 @@ def _read_log(body: str, tz: tzinfo) -> _Log:
             if when is not None:
                 log.stamps.append(when)
             continued = _record(log, m)
-        elif continued and line and line != "...":
+        elif continued and line and line != "...":  # '...' = lines elided in the issue
             continued[-1] = f"{continued[-1]} {line}"
         else:
             continued = None
@@ -141,7 +141,9 @@ class HyperVBackupUtilityParser:
     def matches(self, mail: MailView) -> bool:
         """The tool's name in subject or body, or its `[LEVEL] (VM:name)` log lines."""
         body = mail.body
-        return _MARKER in mail.subject or _MARKER in body or bool(_LOG_MARKER.search(body))
+        if _MARKER in mail.subject or _MARKER in body:
+            return True
+        return "(VM:" in body and bool(_LOG_MARKER.search(body))
 
     def parse(self, mail: MailView) -> list[Report]:
         """One report for the run, one object per VM."""

@@ -90,7 +90,11 @@ class OpenMediaVaultRsyncParser:
     def matches(self, mail: MailView) -> bool:
         """The job script's own lines, or an OMV cron subject over rsync output."""
         body = mail.body
-        if _SYNCING.search(body) or _SUCCESS in body or _FAILED.search(body):
+        if _SYNCING.search(body) or _SUCCESS in body:
+            return True
+        if ("synchronisation failed" in body or "device not mounted" in body) and _FAILED.search(
+            body
+        ):
             return True
         return bool(_SUBJECT_OMV.search(mail.subject)) and "rsync" in body
 

@@ -133,7 +133,7 @@ def _message(body: str, store: str, remote: str | None, count: int) -> str:
     m = _SENTENCE.search(body)
     sentence = m.group(1).strip() if m else ""
     if sentence.endswith(":"):
-        sentence = sentence.replace(" these ", f" {count} ").rstrip(":")
+        sentence = f"{sentence.rstrip(':')} ({count})"
     return f"{_where(body, store, remote)}: {sentence}" if sentence else _where(body, store, remote)
 
 

@@ -81,6 +81,8 @@ class RsbackupParser:
     def matches(self, mail: MailView) -> bool:
         """The rsbackup cron script line or a `backup of host:volume to device` line."""
         body = mail.body
+        if "rsbackup" not in body and "backup of " not in body:
+            return False
         return bool(_CRON_SCRIPT.search(body) or _VOLUME.search(body))
 
     def parse(self, mail: MailView) -> list[Report]:

@@ -190,7 +190,7 @@ class HyperBackupParser:
                 status=found.status,
                 started_at=started,
                 ended_at=started + duration if started and duration is not None else None,
-                message=lead if lead and verdict(lead) else found.label,
+                message=lead if lead and verdict(lead) else f"Hyper Backup task {found.label}",
                 size_bytes=_source_total(lines),
                 transferred_bytes=parse_size(_field(body, _GROWTH_LABELS)),
             )
@@ -265,7 +265,7 @@ class DsmNoticeParser:
 
     def parse(self, mail: MailView) -> list[Report]:
         """Always ignored."""
-        raise IgnoreMail("Synology DSM notification test message, not a backup report")
+        raise IgnoreMail(f"Synology DSM notification test message, not a report: {mail.subject!r}")
 
 
 PARSERS = [ActiveBackupParser(), HyperBackupParser(), DsmNoticeParser()]

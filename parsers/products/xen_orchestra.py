@@ -91,7 +91,7 @@ class XenOrchestraParser:
         tz = zone_of(mail.date)
         lines = [_clean(line) for line in text.splitlines()]
         if any(_ANCIENT_BLOCK.match(line) for line in lines):
-            return [_ancient_report(lines, tz)]
+            return [_ancient_report(lines)]
         if not any(_VM_HEADING.match(line) for line in lines) and any(
             _PLAIN_VM.match(line) for line in lines
         ):
@@ -251,7 +251,7 @@ def _plain_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -
     )
 
 
-def _ancient_report(lines: list[str], tz: tzinfo) -> Report:
+def _ancient_report(lines: list[str]) -> Report:
     """A report from 'vm.rollingBackup:' blocks: the first bare line is the result."""
     objects: list[ReportObject] = []
     method = tag = ""

@@ -1,4 +1,4 @@
-"""Write (or rewrite) the expected JSON beside golden mail files: `python tests/golden/regen.py FILE…`.
+"""Write (or rewrite) the expected JSON beside golden mails: `python tests/golden/regen.py FILE…`.
 
 Review every written JSON by hand against the mail before committing it: a golden file
 records what the parser *should* make of the mail, not merely what it does today.

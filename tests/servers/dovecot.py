@@ -188,10 +188,11 @@ class DovecotServer:
         self.start(timeout=timeout)
 
     def add_user(self, username: str, password: str) -> None:
-        """Add (or replace) a passdb user with a ``{PLAIN}`` password, usable at once.
+        """Add a passdb user with a ``{PLAIN}`` password, usable at once.
 
         Each user has its own passwd-file (``passwd.d/<username>``): Dovecot re-reads a
         changed passwd-file at most once a second, but opens a file it has not seen right away.
+        (So replacing an existing user's password may take up to a second to apply.)
         """
         if not username or any(c in f"{username}{password}" for c in ":/\n\r\0"):
             raise ValueError("username/password must be non-empty without ':', '/', line breaks")

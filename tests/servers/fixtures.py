@@ -92,7 +92,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """URL (``postgresql+psycopg://…``) of a fresh, empty database; dropped after the test."""
+    """URL (``postgresql+psycopg://…``) of a fresh, empty database; dropped after the test.
+
+    Restarts the server first if an earlier test stopped or killed it.
+    """
+    if not postgres_server.running:
+        postgres_server.start()
     name = f"t_{secrets.token_hex(8)}"
     url = postgres_server.new_database(name)
     try:
