@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "backupchecks_read_only"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -43,14 +44,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the busy
-    # timeout instead of one failing with "database is locked" on lock upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the lock up front (BEGIN IMMEDIATE), so two writers queue on the busy
+    # timeout instead of one failing with "database is locked" on lock upgrade. Readers
+    # (read_connection / read_scope) begin deferred and never wait for a writer in WAL.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def describe_url(url: str) -> str:
     """`url` with any password hidden, for messages and the header."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading only (never takes SQLite's write lock)."""
+    with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+        yield conn
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only (never takes SQLite's write lock); nothing is committed."""
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as s:
+        yield s
 
 
 @contextmanager

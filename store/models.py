@@ -66,7 +66,6 @@ class Job(SQLModel, table=True):
     schedule_manual: bool = False
     grace_minutes: int | None = None
     created_at: datetime = _now_field()
-    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class MailMessage(SQLModel, table=True):

@@ -25,7 +25,7 @@ from backupchecks_tui.errors import (
 )
 from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
 from backupchecks_tui.secrets import Secret
-from store.engine import session_scope
+from store.engine import read_scope
 from store.models import ImapState
 
 Progress = Callable[[str, int, int], None]
@@ -161,7 +161,7 @@ class Fetcher:
                     _close_quietly(client)
 
     def _last_uid(self, folder: str, uidvalidity: int) -> int:
-        with session_scope(self.pipeline.engine) as session:
+        with read_scope(self.pipeline.engine) as session:
             state = session.exec(
                 select(ImapState).where(
                     ImapState.account == self.cfg.account, ImapState.folder == folder

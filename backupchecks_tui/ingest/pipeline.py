@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services import runs
 from parsers import MailView, Outcome, ParseResult, Registry
-from store.engine import session_scope
+from store.engine import read_connection
 from store.models import ImapState, MailMessage
 from store.types import utcnow
 
 MAX_KEY = 900
+MAIL = MailMessage.__table__  # type: ignore[attr-defined]
+STATE = ImapState.__table__  # type: ignore[attr-defined]
+# Built once; values go in as parameters so the compiled SQL is reused for every mail.
+_INSERT_MAIL = insert(MAIL).returning(MAIL.c.id)
+_FIND_MAIL = select(MAIL.c.id).where(MAIL.c.dedupe_key == bindparam("b_key"))
 
 
 @dataclass(frozen=True)
@@ -108,71 +112,69 @@ def dedupe_key(message_id: str, raw: bytes) -> str:
 
 
 class Pipeline:
-    """Stores and parses mails into the database given."""
+    """Stores and parses mails into the database given.
 
-    def __init__(
-        self,
-        engine: Engine,
-        registry: Registry,
-        zone: tzinfo,
-        after_store: Callable[[Session, list[int]], None] | None = None,
-    ) -> None:
+    One pipeline serves one pass (fetch, import, re-parse): it caches job ids and the
+    customer rules for that pass.
+    """
+
+    def __init__(self, engine: Engine, registry: Registry, zone: tzinfo) -> None:
         self.engine = engine
         self.registry = registry
         self.zone = zone
-        self.after_store = after_store
+        self.jobs = runs.JobCache()
 
     def ingest(self, raw: bytes, origin: Origin) -> Ingested:
         """Store one raw mail (if new) and turn it into runs; one transaction."""
         view = _view(raw)
         key = dedupe_key(view.message_id if view else "", raw)
-        with session_scope(self.engine) as session:
-            existing = session.exec(select(MailMessage.id).where(MailMessage.dedupe_key == key))
-            found = existing.first()
-            if found is not None:
-                _remember_position(session, origin)
-                return Ingested(found, new=False)
-        result = self.registry.parse(view) if view is not None else _unreadable()
         try:
-            return self._store(raw, view, key, origin, result)
+            with self.engine.begin() as conn:
+                # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so the
+                # check and the insert cannot race; elsewhere the unique key decides.
+                found = conn.execute(_FIND_MAIL, {"b_key": key}).scalar()
+                if found is not None:
+                    _remember_position(conn, origin)
+                    return Ingested(int(found), new=False)
+                result = self.registry.parse(view) if view is not None else _unreadable()
+                values = _mail_values(raw, view, key, origin)
+                _set_parse_state(values, result)
+                mail_id = int(conn.execute(_INSERT_MAIL, values).scalar_one())
+                info = runs.MailInfo(
+                    mail_id, values["from_addr"], values["sent_at"], values["received_at"]
+                )
+                made = runs.apply_reports(
+                    conn, info, result.reports, self.zone, self.jobs, new_mail=True
+                )
+                _remember_position(conn, origin)
         except IntegrityError:
             # Another process stored the same mail between our check and our insert.
-            with session_scope(self.engine) as session:
-                found = session.exec(
-                    select(MailMessage.id).where(MailMessage.dedupe_key == key)
-                ).first()
-                _remember_position(session, origin)
+            found = self._known(key)
             if found is None:
                 raise
             return Ingested(found, new=False)
+        return Ingested(mail_id, new=True, outcome=result.outcome, runs=len(made))
 
-    def _store(
-        self, raw: bytes, view: MailView | None, key: str, origin: Origin, result: ParseResult
-    ) -> Ingested:
-        with session_scope(self.engine) as session:
-            mail = _new_mail(raw, view, key, origin)
-            _set_parse_state(mail, result)
-            session.add(mail)
-            session.flush()
-            made = runs.apply_reports(session, mail, result.reports, self.zone)
-            run_ids = [r.id for r in made if r.id is not None]
-            if self.after_store is not None and run_ids:
-                self.after_store(session, run_ids)
-            _remember_position(session, origin)
-            assert mail.id is not None
-            return Ingested(mail.id, new=True, outcome=result.outcome, runs=len(made))
+    def _known(self, key: str) -> int | None:
+        with read_connection(self.engine) as conn:
+            value = conn.execute(_FIND_MAIL, {"b_key": key}).scalar()
+        return int(value) if value is not None else None
 
-    def reparse(self, session: Session, mail: MailMessage) -> ParseResult:
+    def reparse(self, mail_id: int) -> ParseResult:
         """Parse a stored mail again and update its runs in place (no new runs)."""
-        raw = zlib.decompress(mail.raw_gz)
-        view = _view(raw)
-        result = self.registry.parse(view) if view is not None else _unreadable()
-        _set_parse_state(mail, result)
-        session.add(mail)
-        made = runs.apply_reports(session, mail, result.reports, self.zone)
-        run_ids = [r.id for r in made if r.id is not None]
-        if self.after_store is not None and run_ids:
-            self.after_store(session, run_ids)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(MAIL.c.raw_gz, MAIL.c.from_addr, MAIL.c.sent_at, MAIL.c.received_at).where(
+                    MAIL.c.id == mail_id
+                )
+            ).one()
+            view = _view(zlib.decompress(row.raw_gz))
+            result = self.registry.parse(view) if view is not None else _unreadable()
+            state: dict[str, Any] = {}
+            _set_parse_state(state, result)
+            conn.execute(update(MAIL).where(MAIL.c.id == mail_id).values(state))
+            info = runs.MailInfo(mail_id, row.from_addr, row.sent_at, row.received_at)
+            runs.apply_reports(conn, info, result.reports, self.zone, self.jobs, new_mail=False)
         return result
 
 
@@ -187,53 +189,65 @@ def _unreadable() -> ParseResult:
     return ParseResult(Outcome.ERROR, reason="the mail could not be decoded at all")
 
 
-def _new_mail(raw: bytes, view: MailView | None, key: str, origin: Origin) -> MailMessage:
+def _mail_values(raw: bytes, view: MailView | None, key: str, origin: Origin) -> dict[str, Any]:
     v = view or MailView()
-    return MailMessage(
-        dedupe_key=key,
-        message_id=storable(v.message_id[:MAX_KEY]),
-        source=origin.source,
-        account=origin.account,
-        folder=origin.folder,
-        uidvalidity=origin.uidvalidity,
-        uid=origin.uid,
-        source_path=storable(origin.path[:2000]),
-        from_addr=storable(v.from_addr[:320]),
-        to_addr=storable(v.to),
-        subject=storable(v.subject),
-        sent_at=v.date,
-        raw_size=len(raw),
-        raw_gz=zlib.compress(raw, 6),
-        text_body=storable(v.text),
-        html_body=storable(v.html),
-    )
+    return {
+        "dedupe_key": key,
+        "message_id": storable(v.message_id[:MAX_KEY]),
+        "source": origin.source,
+        "account": origin.account,
+        "folder": origin.folder,
+        "uidvalidity": origin.uidvalidity,
+        "uid": origin.uid,
+        "source_path": storable(origin.path[:2000]),
+        "from_addr": storable(v.from_addr[:320]),
+        "to_addr": storable(v.to),
+        "subject": storable(v.subject),
+        "sent_at": v.date,
+        "received_at": utcnow(),
+        "raw_size": len(raw),
+        "raw_gz": zlib.compress(raw, 6),
+        "text_body": storable(v.text),
+        "html_body": storable(v.html),
+    }
 
 
-def _set_parse_state(mail: MailMessage, result: ParseResult) -> None:
-    mail.parse_state = result.outcome.value
-    mail.parse_reason = storable(result.reason)
-    mail.parser_name = result.parser or ""
-    mail.parser_version = result.parser_version or ""
-    mail.parsed_at = utcnow()
+def _set_parse_state(values: dict[str, Any], result: ParseResult) -> None:
+    values["parse_state"] = result.outcome.value
+    values["parse_reason"] = storable(result.reason)
+    values["parser_name"] = result.parser or ""
+    values["parser_version"] = result.parser_version or ""
+    values["parsed_at"] = utcnow()
 
 
-def _remember_position(session: Session, origin: Origin) -> None:
+def _remember_position(conn: Connection, origin: Origin) -> None:
     """Advance the folder's highest ingested UID in the same transaction as the mail."""
     if origin.source != "imap" or origin.uid is None or origin.uidvalidity is None:
         return
-    state = session.exec(
-        select(ImapState).where(
-            ImapState.account == origin.account, ImapState.folder == origin.folder
-        )
-    ).first()
-    if state is None:
-        state = ImapState(account=origin.account, folder=origin.folder)
-    if state.uidvalidity != origin.uidvalidity:
-        state.uidvalidity = origin.uidvalidity
-        state.last_uid = 0
-    state.last_uid = max(state.last_uid, origin.uid)
-    state.last_fetch_at = utcnow()
-    session.add(state)
+    where = (STATE.c.account == origin.account, STATE.c.folder == origin.folder)
+    same = STATE.c.uidvalidity == origin.uidvalidity
+    values = {
+        "uidvalidity": origin.uidvalidity,
+        "last_uid": case(
+            (and_(same, STATE.c.last_uid > origin.uid), STATE.c.last_uid), else_=origin.uid
+        ),
+        "last_fetch_at": utcnow(),
+    }
+    if conn.execute(update(STATE).where(*where).values(values)).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(STATE).values(
+                    account=origin.account,
+                    folder=origin.folder,
+                    uidvalidity=origin.uidvalidity,
+                    last_uid=origin.uid,
+                    last_fetch_at=utcnow(),
+                )
+            )
+    except IntegrityError:  # created concurrently: update it instead
+        conn.execute(update(STATE).where(*where).values(values))
 
 
 def raw_message(mail: MailMessage) -> bytes:

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.ingest.pipeline import raw_message
 from parsers.mailview import MailView
-from store.engine import session_scope
+from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
 from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue, queue_totals
 
@@ -31,7 +31,7 @@ class QueuePage:
 
 def load_queue(engine: Engine, flt: QueueFilter, limit: int = 0, offset: int = 0) -> QueuePage:
     """Queue rows (paged in SQL) and totals."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = queue(session, flt, limit=limit, offset=offset)
         jobs, runs = queue_totals(session, flt)
     return QueuePage(rows, jobs, runs)
@@ -65,7 +65,7 @@ def job_runs(engine: Engine, job_id: int, *, include_reviewed: bool) -> list[Run
     if not include_reviewed:
         query = query.where(col(JobRun.reviewed_at).is_(None))
     query = query.order_by(col(JobRun.run_day).desc(), col(JobRun.id).desc()).limit(RUNS_SHOWN)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return [
             RunRow(
                 r.id or 0,
@@ -117,7 +117,7 @@ class RunDetail:
 
 def run_detail(engine: Engine, run_id: int) -> RunDetail:
     """One run with its objects (problems first), mail metadata and body as text."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         run = session.get(JobRun, run_id)
         if run is None:
             raise NotFound(f"Run {run_id} no longer exists.")

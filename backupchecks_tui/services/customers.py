@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -27,26 +28,26 @@ def match_customer(session: Session, job_name: str, sender: str) -> int | None:
     rules = session.exec(
         select(CustomerRule).order_by(col(CustomerRule.priority), col(CustomerRule.id))
     ).all()
+    return match_rules([(r.customer_id, r.kind, r.pattern) for r in rules], job_name, sender)
+
+
+def match_rules(rules: Sequence[tuple[int, str, str]], job_name: str, sender: str) -> int | None:
+    """Apply (customer_id, kind, pattern) rules in order; the first match wins."""
     sender_l = sender.lower()
     domain = sender_l.rpartition("@")[2]
-    for rule in rules:
-        pattern = rule.pattern
-        if rule.kind == "sender" and sender_l == pattern.lower():
-            return rule.customer_id
-        if rule.kind == "sender_domain" and (
-            domain == pattern.lower() or domain.endswith("." + pattern.lower())
-        ):
-            return rule.customer_id
-        if rule.kind == "job_name_regex" and _safe_search(pattern, job_name):
-            return rule.customer_id
+    for customer_id, kind, pattern in rules:
+        p = pattern.lower()
+        if kind == "sender" and sender_l == p:
+            return customer_id
+        if kind == "sender_domain" and (domain == p or domain.endswith("." + p)):
+            return customer_id
+        if kind == "job_name_regex":
+            try:
+                if re.search(pattern, job_name, re.IGNORECASE):
+                    return customer_id
+            except re.error:
+                continue
     return None
-
-
-def _safe_search(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text, re.IGNORECASE) is not None
-    except re.error:
-        return False
 
 
 def get_or_create(session: Session, name: str) -> Customer:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.ingest.pipeline import Pipeline
-from store.engine import session_scope
+from store.engine import read_scope
 from store.models import MailMessage
 
 
@@ -19,7 +19,7 @@ def reparse(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Counter[str]:
     """Re-parse `mail_ids` (all mails when None); one transaction per mail."""
-    with session_scope(pipeline.engine) as session:
+    with read_scope(pipeline.engine) as session:
         query = select(MailMessage.id).order_by(col(MailMessage.id))
         if mail_ids is not None:
             query = query.where(col(MailMessage.id).in_(mail_ids))
@@ -29,10 +29,7 @@ def reparse(
         raise NotFound(f"No stored mail with id {', '.join(map(str, missing))}.")
     counts: Counter[str] = Counter()
     for done, mail_id in enumerate(ids, start=1):
-        with session_scope(pipeline.engine) as session:
-            mail = session.get(MailMessage, mail_id)
-            assert mail is not None
-            counts[pipeline.reparse(session, mail).outcome.value] += 1
+        counts[pipeline.reparse(mail_id).outcome.value] += 1
         if progress is not None:
             progress("mails", done, len(ids))
     return counts

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from store.engine import session_scope
+from store.engine import read_scope
 from store.models import Customer, ImapState, Job, JobRun, MailMessage
 
 
@@ -35,7 +35,7 @@ class Stats:
 def collect(engine: Engine) -> Stats:
     """Read all counts in one session."""
     stats = Stats()
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         by_state = session.exec(
             select(MailMessage.parse_state, func.count()).group_by(col(MailMessage.parse_state))
         ).all()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 12:49:38.149433
+Create Date: 2026-11-26 13:18:19.276427
 """
 
 from collections.abc import Sequence
@@ -177,7 +177,6 @@ def upgrade() -> None:
         sa.Column("schedule_manual", sa.Boolean(), nullable=False),
         sa.Column("grace_minutes", sa.Integer(), nullable=True),
         sa.Column("created_at", store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_run_at", store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customer.id"],
