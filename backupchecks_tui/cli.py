@@ -96,27 +96,63 @@ class FriendlyGroup(click.Group):
     envvar=locations.CONFIG_ENV,
     help="Config file (default: platform config dir; env BACKUPCHECKS_TUI_CONFIG).",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Open the app on a throw-away database filled with bundled sample reports.",
+)
 @click.version_option(package_name="backupchecks-tui")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
-    """Review backup report mails: fetch, parse and check them from the terminal."""
+def main(ctx: click.Context, config_path: str | None, demo: bool) -> None:
+    """Review backup report mails: fetch, parse and check them from the terminal.
+
+    Without a command, opens the app on the configured database.
+    """
     ctx.obj = AppContext(config_path)
-    if ctx.invoked_subcommand is None:
-        run_app(ctx.obj)
+    if ctx.invoked_subcommand is not None:
+        if demo:
+            raise click.UsageError("--demo opens the app; it goes without a command")
+        return
+    if demo:
+        run_demo(ctx.obj)
+    else:
+        run_app(ctx.obj, app_engine=ctx.obj.engine, label=describe_url(ctx.obj.config.database_url))
 
 
-def run_app(app: AppContext) -> None:
-    """Open the TUI on the configured database."""
+def run_app(app: AppContext, *, app_engine: Engine, label: str, demo: bool = False) -> None:
+    """Open the TUI on `app_engine`."""
     from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
     from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
 
-    workspace = Workspace(
-        engine=app.engine,
-        actor=app.actor,
-        config=app.config,
-        database_label=describe_url(app.config.database_url),
-    )
+    actor = operators.resolve_actor(app_engine, operators.os_login())
+    workspace = Workspace(app_engine, actor, app.config, label, demo=demo)
     BackupChecksApp(workspace).run()
+
+
+def run_demo(app: AppContext) -> None:
+    """Build the demo database in a temporary folder (real import path) and open it."""
+    import tempfile  # noqa: PLC0415
+
+    from backupchecks_tui.demo import build_demo  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="backupchecks-demo-") as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        err_console.print("building the demo database from bundled sample reports…")
+        with progress_bar("importing") as update:
+            summary = build_demo(
+                url,
+                progress=lambda done, total: update("sample mails", done, total),
+                zone=app.config.ui.zone,
+            )
+        err_console.print(
+            f"demo: {summary.customers} customers, {summary.jobs} jobs, {summary.runs} runs "
+            f"from {summary.mails} mails; {summary.queue_jobs} jobs to review."
+        )
+        engine = open_database(url)
+        try:
+            run_app(app, app_engine=engine, label="demo database (thrown away on exit)", demo=True)
+        finally:
+            engine.dispose()
 
 
 @main.group()

@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 
 from backupchecks_tui.config import Config
 from backupchecks_tui.roles import Actor
-from store.engine import session_scope
+from store.engine import read_scope
 from store.models import ImapState
 
 
@@ -32,7 +32,7 @@ class Workspace:
         """When mail was last fetched (local time), or a word saying never / demo."""
         if self.demo:
             return "demo data"
-        with session_scope(self.engine) as session:
+        with read_scope(self.engine) as session:
             when = session.exec(select(func.max(col(ImapState.last_fetch_at)))).one()
         if when is None:
             return "never"

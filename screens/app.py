@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -53,6 +54,10 @@ class BackupChecksApp(App[None]):
     def markers(self, job_id: int) -> Markers:  # noqa: ARG002 - tickets/remarks come later
         """Ticket/remark markers of a job."""
         return Markers()
+
+    def today(self) -> date:
+        """Today in the operator's time zone."""
+        return datetime.now(self.zone).date()
 
     def show_error(self, error: BackupChecksError) -> None:
         """Show one of our errors as a notification with its title."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -13,6 +15,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from screens.app import BackupChecksApp
 
 PAGE = 300
+FOLLOW_DELAY = 0.08
 NARROW = 120
 STATUS_FILTERS: list[tuple[str, frozenset[str]]] = [
     ("all", frozenset()),
@@ -55,6 +59,12 @@ COMMANDS = [
 ]
 
 
+def _age(day: date, today: date) -> str:
+    """How old the oldest unreviewed run is, in days ('today' for today's)."""
+    days = (today - day).days
+    return "today" if days <= 0 else f"{days}d"
+
+
 class RunChecksScreen(Screen[None]):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
@@ -72,6 +82,9 @@ class RunChecksScreen(Screen[None]):
         self.selected: dict[int, int] = {}
         self.last_review: ReviewReceipt | None = None
         self.status_filter = 0
+        self._pending: tuple[str, int | None] | None = None
+        self._timer: Timer | None = None
+        self._last_move = 0.0
 
     @property
     def bc_app(self) -> BackupChecksApp:
@@ -109,7 +122,7 @@ class RunChecksScreen(Screen[None]):
         if self.bc_app.workspace.actor.role is Role.VIEWER:
             return
         jobs = self.query_one("#jobs", KeyedTable)
-        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Oldest", "  ")
+        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Age", "  ")
         runs = self.query_one("#runs", KeyedTable)
         runs.add_columns("Day", "Status", "Start", "Objects", "Message")
         self.query_one("#filter", Input).display = False
@@ -117,8 +130,10 @@ class RunChecksScreen(Screen[None]):
         jobs.focus()
 
     def on_resize(self, event: Resize) -> None:
-        """Stack the panes on narrow terminals (80×24 over SSH)."""
+        """Stack the panes on narrow terminals (80×24 over SSH); re-wrap the detail."""
         self.set_class(event.size.width < NARROW, "narrow")
+        if self.query("#detail"):
+            self.call_after_refresh(self.query_one("#detail", RunDetailView).redraw)
 
     # ------------------------------------------------------------------ loading
     def reload(self, keep_job: int | None = None) -> None:
@@ -157,11 +172,11 @@ class RunChecksScreen(Screen[None]):
         return [
             Text("*" if row.job_id in self.selected else " ", style="bold cyan"),
             status_text(row.worst_status, ascii_only=ascii_only),
-            literal(row.customer or "Unassigned", 24, "" if row.customer else "dim"),
-            literal(row.job_name, 40),
-            literal(f"{row.product} {row.job_type}".strip(), 24),
+            literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
+            literal(row.job_name, 28),
+            literal(row.product, 14),
             Text(str(row.runs), justify="right"),
-            Text(row.oldest_day.isoformat()),
+            Text(_age(row.oldest_day, self.bc_app.today()), justify="right"),
             flags,
         ]
 
@@ -189,6 +204,11 @@ class RunChecksScreen(Screen[None]):
         rows = checks.job_runs(
             self.bc_app.workspace.engine, job_id, include_reviewed=self.flt.include_reviewed
         )
+        with self.prevent(DataTable.RowHighlighted):
+            self._fill_runs(runs, rows)
+        self._show_run(runs.current_key)
+
+    def _fill_runs(self, runs: KeyedTable, rows: list[checks.RunRow]) -> None:
         ascii_only = self.bc_app.workspace.ascii_only
         zone = self.bc_app.zone
         runs.fill(
@@ -210,7 +230,6 @@ class RunChecksScreen(Screen[None]):
             keep=None,
         )
         runs.move_cursor(row=0, animate=False)
-        self._show_run(runs.current_key)
 
     def _show_run(self, run_id: int | None) -> None:
         detail = checks.run_detail(self.bc_app.workspace.engine, run_id) if run_id else None
@@ -221,14 +240,48 @@ class RunChecksScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        self._show_job(int(key) if key is not None else None)
+        self._pending = ("job", int(key) if key is not None else None)
+        self._follow_later()
         if event.cursor_row >= self.loaded - 20:
             self._load_more()
 
     @on(DataTable.RowHighlighted, "#runs")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        self._show_run(int(key) if key is not None else None)
+        if self._pending is None or self._pending[0] != "job":
+            self._pending = ("run", int(key) if key is not None else None)
+            self._follow_later()
+
+    def _follow_later(self) -> None:
+        """Fill the run list and detail shortly after the cursor stops.
+
+        A single move is followed right after the cursor has painted; while j/k is held
+        (moves closer than FOLLOW_DELAY) the panes follow FOLLOW_DELAY after the last
+        move instead of being redrawn for every row passed.
+        """
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        now = monotonic()
+        if now - self._last_move > FOLLOW_DELAY:
+            self.call_after_refresh(self.follow_cursor)
+        else:
+            self._timer = self.set_timer(FOLLOW_DELAY, self.follow_cursor)
+        self._last_move = now
+
+    def follow_cursor(self) -> None:
+        """Apply the pending cursor move to the run list and the detail pane now."""
+        pending, self._pending = self._pending, None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if pending is None:
+            return
+        kind, key = pending
+        if kind == "job":
+            self._show_job(key)
+        else:
+            self._show_run(key)
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlmodel import Session, col
 
 from store.models import Customer, Job, JobRun
@@ -123,11 +123,14 @@ def unreviewed_run_ids(
     session: Session, job_ids: Sequence[int], up_to: dict[int, int]
 ) -> list[int]:
     """Unreviewed run ids of `job_ids`, each capped at the newest run the operator saw."""
-    if not job_ids:
-        return []
-    conditions = [
-        and_(col(JobRun.job_id) == job_id, col(JobRun.id) <= up_to.get(job_id, 2**62))
-        for job_id in job_ids
-    ]
-    query = select(col(JobRun.id)).where(col(JobRun.reviewed_at).is_(None), or_(*conditions))
-    return [row[0] for row in session.execute(query).all()]
+    found: list[int] = []
+    ids = list(job_ids)
+    for start in range(0, len(ids), 500):  # bounded IN lists (SQLite's expression limit)
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(col(JobRun.id), col(JobRun.job_id)).where(
+                col(JobRun.reviewed_at).is_(None), col(JobRun.job_id).in_(chunk)
+            )
+        ).all()
+        found.extend(run_id for run_id, job_id in rows if run_id <= up_to.get(job_id, 2**62))
+    return found

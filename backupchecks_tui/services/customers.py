@@ -28,18 +28,24 @@ def match_customer(session: Session, job_name: str, sender: str) -> int | None:
     rules = session.exec(
         select(CustomerRule).order_by(col(CustomerRule.priority), col(CustomerRule.id))
     ).all()
-    return match_rules([(r.customer_id, r.kind, r.pattern) for r in rules], job_name, sender)
+    return match_rules([(r.customer_id, r.kind, r.pattern) for r in rules], job_name, [sender])
 
 
-def match_rules(rules: Sequence[tuple[int, str, str]], job_name: str, sender: str) -> int | None:
-    """Apply (customer_id, kind, pattern) rules in order; the first match wins."""
-    sender_l = sender.lower()
-    domain = sender_l.rpartition("@")[2]
+def match_rules(
+    rules: Sequence[tuple[int, str, str]], job_name: str, senders: Sequence[str]
+) -> int | None:
+    """Apply (customer_id, kind, pattern) rules in order; the first match wins.
+
+    `senders` are the From address and the host the report names: a `sender` rule
+    matches either exactly, a `sender_domain` rule matches the domain of either.
+    """
+    names = [s.lower() for s in senders if s]
+    domains = [n.rpartition("@")[2] for n in names]
     for customer_id, kind, pattern in rules:
         p = pattern.lower()
-        if kind == "sender" and sender_l == p:
+        if kind == "sender" and p in names:
             return customer_id
-        if kind == "sender_domain" and (domain == p or domain.endswith("." + p)):
+        if kind == "sender_domain" and any(d == p or d.endswith("." + p) for d in domains):
             return customer_id
         if kind == "job_name_regex":
             try:

@@ -8,6 +8,7 @@ and a run that arrived after the screen was drawn is never reviewed unseen.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,25 +44,35 @@ def review_jobs(engine: Engine, actor: Actor, seen: dict[int, int]) -> ReviewRec
         ids = unreviewed_run_ids(session, list(seen), seen)
         if not ids:
             return ReviewReceipt((), (), now, actor.login)
-        session.execute(
-            update(JobRun)
-            .where(col(JobRun.id).in_(ids), col(JobRun.reviewed_at).is_(None))
-            .values(reviewed_at=now, reviewed_by=actor.login)
-        )
-        # Read back what this transaction actually marked (a concurrent reviewer may
-        # have taken some runs first; those stay theirs).
-        mine = session.exec(
-            select(JobRun.id, JobRun.job_id).where(
-                col(JobRun.id).in_(ids),
-                col(JobRun.reviewed_at) == now,
-                col(JobRun.reviewed_by) == actor.login,
+        mine: list[tuple[int | None, int]] = []
+        for chunk in _chunks(ids):
+            session.execute(
+                update(JobRun)
+                .where(col(JobRun.id).in_(chunk), col(JobRun.reviewed_at).is_(None))
+                .values(reviewed_at=now, reviewed_by=actor.login)
             )
-        ).all()
+            # Read back what this transaction actually marked (a concurrent reviewer may
+            # have taken some runs first; those stay theirs).
+            mine.extend(
+                session.exec(
+                    select(JobRun.id, JobRun.job_id).where(
+                        col(JobRun.id).in_(chunk),
+                        col(JobRun.reviewed_at) == now,
+                        col(JobRun.reviewed_by) == actor.login,
+                    )
+                ).all()
+            )
         per_job = Counter(job_id for _, job_id in mine)
         for job_id, runs in sorted(per_job.items()):
             audit.record(session, actor, "review", "job", job_id, runs=runs)
         run_ids = tuple(sorted(run_id for run_id, _ in mine if run_id is not None))
         return ReviewReceipt(run_ids, tuple(sorted(per_job)), now, actor.login)
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
+    """`ids` in bounded slices (databases limit the size of an IN list)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def undo_review(engine: Engine, actor: Actor, receipt: ReviewReceipt) -> int:
@@ -70,18 +81,21 @@ def undo_review(engine: Engine, actor: Actor, receipt: ReviewReceipt) -> int:
     if not receipt.run_ids:
         return 0
     with session_scope(engine) as session:
-        result = session.execute(
-            update(JobRun)
-            .where(
-                col(JobRun.id).in_(receipt.run_ids),
-                col(JobRun.reviewed_by) == receipt.by,
-                col(JobRun.reviewed_at) == receipt.at,
+        count = 0
+        for chunk in _chunks(receipt.run_ids):
+            result = session.execute(
+                update(JobRun)
+                .where(
+                    col(JobRun.id).in_(chunk),
+                    col(JobRun.reviewed_by) == receipt.by,
+                    col(JobRun.reviewed_at) == receipt.at,
+                )
+                .values(reviewed_at=None, reviewed_by="")
             )
-            .values(reviewed_at=None, reviewed_by="")
-        )
+            count += int(getattr(result, "rowcount", 0) or 0)
         for job_id in receipt.job_ids:
             audit.record(session, actor, "review.undo", "job", job_id)
-        return int(getattr(result, "rowcount", 0) or 0)
+        return count
 
 
 def unmark_job(engine: Engine, actor: Actor, job_id: int) -> int:

@@ -53,8 +53,12 @@ def rolled_up_status(report: Report) -> Status:
 
 
 def job_identity(report: Report, from_addr: str) -> tuple[str, str, str]:
-    """(product, job name, sender) — the key a job is known by."""
-    sender = (report.host or from_addr or "").strip().lower()
+    """(product, job name, sender) — the key a job is known by.
+
+    The sender is the From address: short host names ("NAS01") repeat across customers,
+    addresses do not. The reported host stands in only for mail without a sender.
+    """
+    sender = (from_addr or report.host or "").strip().lower()
     name = storable(report.job_name).strip()[:500] or "(unnamed job)"
     return storable(report.product)[:60], name, storable(sender)[:320]
 
@@ -98,7 +102,7 @@ class JobCache:
             "job_type": storable(report.job_type)[:60],
             "name": name,
             "sender": sender,
-            "customer_id": self.customer_for(conn, name, sender or from_addr),
+            "customer_id": self.customer_for(conn, name, [sender, report.host]),
             "suggested_customer": suggest_customer(from_addr or sender),
             "active": True,
             "paused": False,
@@ -116,7 +120,7 @@ class JobCache:
                 raise
             return found
 
-    def customer_for(self, conn: Connection, job_name: str, sender: str) -> int | None:
+    def customer_for(self, conn: Connection, job_name: str, senders: list[str]) -> int | None:
         """The customer the mapping rules give (first by priority), or None."""
         if self.rules is None:
             rows = conn.execute(
@@ -125,7 +129,7 @@ class JobCache:
                 )
             ).all()
             self.rules = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
-        return match_rules(self.rules, job_name, sender)
+        return match_rules(self.rules, job_name, senders)
 
 
 def _moment(report: Report, mail: MailInfo) -> datetime:

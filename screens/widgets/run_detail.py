@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import RichLog
 
 from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.services.checks import RunDetail
 from screens.style import STATUS_STYLE, literal, status_text
 
 MAX_OBJECTS = 500
-MAX_BODY = 200_000
+MAX_BODY = 30_000
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -34,75 +31,71 @@ def _size(value: int | None) -> str:
     return f"{value} B"
 
 
-def status_block(detail: RunDetail, zone: ZoneInfo, *, ascii_only: bool) -> RenderableType:
+def _row(out: Text, label: str, value: Text | str) -> None:
+    out.append(f"{label:<10}", style="dim")
+    out.append(value if isinstance(value, Text) else Text(value))
+    out.append("\n")
+
+
+def status_block(detail: RunDetail, zone: ZoneInfo, *, ascii_only: bool) -> Text:
     """Status, times, sizes and message of the run."""
     run = detail.run
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
+    out = Text()
     status = status_text(run.status, ascii_only=ascii_only)
     if run.overridden:
-        status = Text.assemble(
-            status_text(run.status, ascii_only=ascii_only),
-            (f" (override: {one_line(detail.override_text, 80)})", "italic green"),
-            (f" — reported {run.reported_status}", "dim"),
-        )
-    table.add_row("Status", status)
-    table.add_row("Job", literal(f"{detail.customer or 'Unassigned'} / {detail.job_name}", 120))
-    table.add_row("Product", literal(f"{detail.product} {detail.job_type}".strip()))
-    table.add_row("Start", _when(run.started_at, zone))
-    table.add_row("End", _when(run.ended_at, zone))
+        status.append(f" (override: {one_line(detail.override_text, 80)})", style="italic green")
+        status.append(f" — reported {run.reported_status}", style="dim")
+    _row(out, "Status", status)
+    _row(out, "Job", literal(f"{detail.customer or 'Unassigned'} / {detail.job_name}", 120))
+    _row(out, "Product", literal(f"{detail.product} {detail.job_type}".strip()))
+    _row(out, "Start", _when(run.started_at, zone))
+    _row(out, "End", _when(run.ended_at, zone))
     if run.started_at and run.ended_at:
-        table.add_row("Duration", str(run.ended_at - run.started_at).split(".")[0])
-    table.add_row(
-        "Size", f"{_size(detail.size_bytes)} (transferred {_size(detail.transferred_bytes)})"
-    )
+        _row(out, "Duration", str(run.ended_at - run.started_at).split(".")[0])
+    sizes = f"{_size(detail.size_bytes)} (transferred {_size(detail.transferred_bytes)})"
+    _row(out, "Size", sizes)
     if run.message:
-        table.add_row("Message", Text(clean(run.message)))
+        _row(out, "Message", Text(one_line(run.message, 1000)))
     if run.reviewed_by:
-        table.add_row("Reviewed", literal(run.reviewed_by))
-    return table
+        _row(out, "Reviewed", literal(run.reviewed_by))
+    return out
 
 
-def objects_table(detail: RunDetail, *, ascii_only: bool) -> RenderableType:
-    """The run's objects, problems first."""
+def objects_block(detail: RunDetail, *, ascii_only: bool) -> Text:
+    """The run's objects, problems first: one line each, then the problem's message."""
+    out = Text()
+    out.append(f"Objects ({len(detail.objects)})\n", style="bold underline")
     if not detail.objects:
-        return Text("No objects in this report.", style="dim")
-    table = Table(box=None, padding=(0, 1), header_style="bold", expand=True)
-    table.add_column("Object", ratio=3, overflow="fold")
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Message", ratio=4, overflow="fold")
+        out.append("No objects in this report.\n", style="dim")
+        return out
     for obj in detail.objects[:MAX_OBJECTS]:
-        table.add_row(
-            literal(obj.name, 80),
-            literal(obj.type, 14),
-            status_text(obj.status, ascii_only=ascii_only),
-            Text(
-                one_line(obj.message, 400),
-                style=STATUS_STYLE.get(obj.status, "") if obj.status != "success" else "",
-            ),
-        )
+        out.append_text(status_text(obj.status, ascii_only=ascii_only))
+        out.append("  ")
+        out.append(one_line(obj.name, 80), style="bold" if obj.status != "success" else "")
+        if obj.type:
+            out.append(f"  ({one_line(obj.type, 14)})", style="dim")
+        if obj.message:
+            style = STATUS_STYLE.get(obj.status, "") if obj.status != "success" else "dim"
+            out.append("\n    " + one_line(obj.message, 400), style=style)
+        out.append("\n")
     if len(detail.objects) > MAX_OBJECTS:
-        more = len(detail.objects) - MAX_OBJECTS
-        return Group(table, Text(f"… and {more} more objects", style="dim"))
-    return table
+        out.append(f"… and {len(detail.objects) - MAX_OBJECTS} more objects\n", style="dim")
+    return out
 
 
-def mail_block(detail: RunDetail, zone: ZoneInfo) -> RenderableType:
+def mail_block(detail: RunDetail, zone: ZoneInfo) -> Text:
     """From, subject, date and parser of the report mail."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
+    out = Text()
+    out.append("Mail\n", style="bold underline")
     if detail.mail_id is None:
-        table.add_row("Mail", Text("none — a synthetic Missed run", style="magenta"))
-        return table
-    table.add_row("From", literal(detail.mail_from, 120))
-    table.add_row("Subject", literal(detail.mail_subject, 200))
-    table.add_row("Date", _when(detail.mail_date, zone))
-    table.add_row("Parser", literal(detail.parser))
-    table.add_row("Mail id", str(detail.mail_id))
-    return table
+        _row(out, "Mail", Text("none — a synthetic Missed run", style="magenta"))
+        return out
+    _row(out, "From", literal(detail.mail_from, 120))
+    _row(out, "Subject", literal(detail.mail_subject, 200))
+    _row(out, "Date", _when(detail.mail_date, zone))
+    _row(out, "Parser", literal(detail.parser))
+    _row(out, "Mail id", str(detail.mail_id))
+    return out
 
 
 def body_text(detail: RunDetail) -> Text:
@@ -113,30 +106,39 @@ def body_text(detail: RunDetail) -> Text:
     return Text(body)
 
 
-class RunDetailView(VerticalScroll):
-    """Shows one run; `show(None)` clears it."""
+def render_detail(detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> Text:
+    """The whole detail pane as one Text (cheap to measure and wrap, unlike nested tables)."""
+    if detail is None:
+        return Text("No run selected.", style="dim")
+    out = status_block(detail, zone, ascii_only=ascii_only)
+    out.append("\n")
+    out.append_text(objects_block(detail, ascii_only=ascii_only))
+    out.append("\n")
+    out.append_text(mail_block(detail, zone))
+    out.append("\n")
+    out.append_text(body_text(detail))
+    return out
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        """Four blocks, filled by `show`."""
-        yield Static(id="detail-status")
-        yield Static(Text("Objects", style="bold underline"), classes="detail-head")
-        yield Static(id="detail-objects")
-        yield Static(Text("Mail", style="bold underline"), classes="detail-head")
-        yield Static(id="detail-mail")
-        yield Static(id="detail-body")
+
+class RunDetailView(RichLog):
+    """Shows one run; `show(None)` clears it.
+
+    A RichLog keeps its own rendered lines, so replacing the run repaints this pane only;
+    a Static in a scroll container would make the whole screen lay out again on every
+    cursor move.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, wrap=True, markup=False, highlight=False, auto_scroll=False)
+        self.shown: Text = Text()
 
     def show(self, detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> None:
         """Render `detail` (or an empty hint)."""
-        status = self.query_one("#detail-status", Static)
-        if detail is None:
-            status.update(Text("No run selected.", style="dim"))
-            for name in ("#detail-objects", "#detail-mail", "#detail-body"):
-                self.query_one(name, Static).update("")
-            return
-        status.update(status_block(detail, zone, ascii_only=ascii_only))
-        self.query_one("#detail-objects", Static).update(
-            objects_table(detail, ascii_only=ascii_only)
-        )
-        self.query_one("#detail-mail", Static).update(mail_block(detail, zone))
-        self.query_one("#detail-body", Static).update(body_text(detail))
+        self.shown = render_detail(detail, zone, ascii_only=ascii_only)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Write the shown run again (after a resize re-wraps it)."""
+        self.clear()
+        self.write(self.shown, scroll_end=False)
         self.scroll_home(animate=False)

@@ -1,0 +1,237 @@
+"""Run Checks driven by keyboard with Textual's Pilot: review, undo, selection, roles, safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Input, Static
+
+from backupchecks_tui.roles import Role
+from screens.app import BackupChecksApp
+from screens.dialogs import HelpScreen, PromptDialog
+from screens.run_checks import RunChecksScreen
+from screens.widgets.run_detail import RunDetailView
+from screens.widgets.tables import KeyedTable
+from tests.mailfactory import synthetic_mail
+from tests.uihelpers import workspace
+
+
+def queue_mails() -> list[bytes]:
+    """Three failing, two warning and three successful jobs (one run each, job-a run twice)."""
+    mails = [
+        synthetic_mail(1, status="failed", job="job-a"),
+        synthetic_mail(2, status="failed", job="job-a"),
+    ]
+    mails += [synthetic_mail(10 + n, status="failed", job=f"job-f{n}") for n in range(2)]
+    mails += [synthetic_mail(20 + n, status="warning", job=f"job-w{n}") for n in range(2)]
+    mails += [synthetic_mail(30 + n, status="success", job=f"job-s{n}") for n in range(3)]
+    return mails
+
+
+def header(app: BackupChecksApp) -> str:
+    """The queue header line as plain text."""
+    widget = app.screen.query_one("#queue-header", Static)
+    content = widget.render()
+    return str(content)
+
+
+def jobs_table(app: BackupChecksApp) -> KeyedTable:
+    """The job list."""
+    return app.screen.query_one("#jobs", KeyedTable)
+
+
+def row_text(table: KeyedTable, index: int) -> list[str]:
+    """Plain text of the cells of row `index`."""
+    return [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(index)]
+
+
+async def test_review_current_job_moves_to_next_and_undo(tmp_path: Path) -> None:
+    """`r` reviews the current job's runs and the cursor lands on the next job; ctrl+z undoes."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert "8 jobs · 9 runs to review" in header(app)
+        table = jobs_table(app)
+        second = row_text(table, 1)[3]
+        await pilot.press("r")
+        await pilot.pause()
+        assert "7 jobs · 7 runs to review" in header(app)
+        assert table.cursor_row == 0
+        assert row_text(table, 0)[3] == second
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "8 jobs · 9 runs to review" in header(app)
+
+
+async def test_jk_move_and_failed_first(tmp_path: Path) -> None:
+    """Failed jobs come first; j/k move the cursor and the run list follows."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        table = jobs_table(app)
+        statuses = [row_text(table, i)[1] for i in range(table.row_count)]
+        assert statuses[:3] == ["✖ Failed"] * 3
+        assert statuses[-1] == "✔ Success"
+        await pilot.press("j", "j", "k")
+        await pilot.pause()
+        assert table.cursor_row == 1
+        runs = app.screen.query_one("#runs", KeyedTable)
+        assert runs.row_count >= 1
+
+
+async def test_selection_bulk_review_and_select_successful(tmp_path: Path) -> None:
+    """space selects, `a` adds every all-success job, `r` reviews the whole selection."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.press("a")
+        await pilot.pause()
+        assert "4 selected" in header(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert "4 jobs · 4 runs to review" in header(app)
+        table = jobs_table(app)
+        assert all(row_text(table, i)[1] != "✔ Success" for i in range(table.row_count))
+
+
+async def test_selection_survives_filters(tmp_path: Path) -> None:
+    """A job selected before a text filter stays selected and is reviewed with `r`."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("space")  # job-a (failed, first)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"job-s", "enter")
+        await pilot.pause()
+        assert "3 jobs" in header(app)
+        assert "1 selected" in header(app)
+        await pilot.press("space", "r")
+        await pilot.pause()
+        await pilot.press("slash", "ctrl+u", "enter")
+        await pilot.pause()
+        assert "6 jobs · 6 runs to review" in header(app)
+
+
+async def test_status_filter_and_sort(tmp_path: Path) -> None:
+    """F cycles the status filter; o cycles the sort order."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("F")
+        await pilot.pause()
+        assert "3 jobs" in header(app)
+        assert "status: failed + missed" in header(app)
+        await pilot.press("F", "o")
+        await pilot.pause()
+        assert "2 jobs" in header(app)
+        assert "sort: customer" in header(app)
+
+
+async def test_viewer_is_refused_with_a_clear_line(tmp_path: Path) -> None:
+    """Viewers see why they cannot review, and `r` does nothing."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails(), role=Role.VIEWER, login="victor"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        refused = app.screen.query_one("#refused", Static)
+        assert "Viewers cannot open Run Checks" in str(refused.render())
+        assert not app.screen.query("#jobs")
+        await pilot.press("r")
+        assert app.screen.check_action("review", ()) is False
+
+
+async def test_operator_cannot_show_reviewed_or_unmark(tmp_path: Path) -> None:
+    """R and u are hidden for Operators."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("toggle_reviewed", ()) is False
+        assert screen.check_action("unmark", ()) is False
+        await pilot.press("R")
+        await pilot.pause()
+        assert "including reviewed" not in header(app)
+
+
+async def test_admin_shows_reviewed_and_unmarks(tmp_path: Path) -> None:
+    """An Admin includes reviewed runs with R and puts a review back with u."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails(), role=Role.ADMIN, login="alice"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert "7 jobs" in header(app)
+        await pilot.press("R")
+        await pilot.pause()
+        assert "8 jobs" in header(app) and "including reviewed" in header(app)
+        table = jobs_table(app)
+        reviewed_row = next(i for i in range(table.row_count) if row_text(table, i)[3] == "job-a")
+        table.move_cursor(row=reviewed_row)
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert "8 jobs · 9 runs to review" in header(app)
+
+
+async def test_export_mail_writes_the_original(tmp_path: Path) -> None:
+    """e asks for a path and writes the run's original mail byte for byte."""
+    mails = [synthetic_mail(1, status="failed", job="only")]
+    app = BackupChecksApp(workspace(tmp_path, mails))
+    target = tmp_path / "out" / "run.eml"
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        field = app.screen.query_one(Input)
+        field.value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert target.read_bytes() == mails[0]
+
+
+async def test_help_lists_the_keys(tmp_path: Path) -> None:
+    """? shows every key of Run Checks; escape closes it."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        labels = {c.label for _, commands in app.screen.sections for c in commands}
+        assert {"Reviewed", "Select", "Undo", "Filter", "Export", "Quit"} <= labels
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunChecksScreen)
+
+
+HOSTILE_JOB = "[bold red]PWNED[/] \x1b]52;c;ZXZpbA==\x07\x1b[2J\u202eevil"
+
+
+async def test_hostile_mail_is_shown_literally(tmp_path: Path) -> None:
+    """Rich markup, OSC 52, CSI and bidi overrides from a mail are shown, never obeyed."""
+    body = (
+        "object [link=file:///etc/passwd]vm[/link]: failed\n"
+        "Clear screen: \x1b[2J and title: \x1b]0;owned\x07 and \x1b]52;c;ZXZpbA==\x07\n"
+    )
+    mails = [synthetic_mail(1, status="failed", job=HOSTILE_JOB, body=body)]
+    app = BackupChecksApp(workspace(tmp_path, mails))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        cells = jobs_table(app).get_row_at(0)
+        job_cell = cells[3]
+        assert isinstance(job_cell, Text)
+        assert "[bold red]PWNED[/]" in job_cell.plain
+        assert "\x1b" not in job_cell.plain
+        assert not job_cell.spans
+        await pilot.pause(0.2)
+        plain = app.screen.query_one("#detail", RunDetailView).shown.plain
+        assert "[bold red]PWNED[/] <U+202E>evil" in plain
+        assert "[link=file:///etc/passwd]vm[/link]" in plain
+        assert "\x1b" not in plain and "\x07" not in plain
+        svg = app.export_screenshot()
+        assert "PWNED" in svg

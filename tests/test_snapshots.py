@@ -1,0 +1,74 @@
+"""Snapshot tests: how Run Checks looks on the demo data at 80×24 and 160×48.
+
+The demo is built for a pinned Monday and the clock is frozen, so the pictures only
+change when the look does. Update after a deliberate change with
+`uv run pytest tests/test_snapshots.py --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from backupchecks_tui.config import Config
+from backupchecks_tui.database import open_database
+from backupchecks_tui.demo import build_demo
+from backupchecks_tui.roles import Actor, Role
+from backupchecks_tui.workspace import Workspace
+from screens.app import BackupChecksApp
+
+MONDAY = date(2026, 11, 23)
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo database, built once for these tests."""
+    path: Path = tmp_path_factory.mktemp("snap") / "demo.db"
+    url = f"sqlite:///{path}"
+    build_demo(url, today=MONDAY)
+    return url
+
+
+@pytest.fixture
+def frozen() -> Iterator[None]:
+    """Monday 08:00 UTC, not ticking."""
+    with time_machine.travel(datetime(2026, 11, 23, 8, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
+    """The app on the demo database as Admin 'alice' in UTC."""
+    config = Config.model_validate({"ui": {"timezone": "UTC", "ascii_only": ascii_only}})
+    engine = open_database(url)
+    workspace = Workspace(engine, Actor("alice", Role.ADMIN), config, "demo database", demo=True)
+    return BackupChecksApp(workspace)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_run_checks_160x48(snap_compare: SnapCompare, demo_url: str) -> None:
+    """The three panes side by side on a wide terminal."""
+    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), press=["_"])
+
+
+@pytest.mark.usefixtures("frozen")
+def test_run_checks_80x24(snap_compare: SnapCompare, demo_url: str) -> None:
+    """Stacked panes on a classic 80×24 SSH terminal."""
+    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), press=["_"])
+
+
+@pytest.mark.usefixtures("frozen")
+def test_run_checks_ascii_after_moving(snap_compare: SnapCompare, demo_url: str) -> None:
+    """ASCII markers, cursor on the third job after j j."""
+    app = demo_app(demo_url, ascii_only=True)
+    assert snap_compare(app, terminal_size=(120, 36), press=["j", "j", "_", "_"])
+
+
+@pytest.mark.usefixtures("frozen")
+def test_help_screen(snap_compare: SnapCompare, demo_url: str) -> None:
+    """The help lists every key of Run Checks."""
+    assert snap_compare(demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"])
