@@ -319,33 +319,18 @@ def _finish(run_stats: IngestStats, seconds: float) -> None:
 @pass_ctx
 def fetch_cmd(app: AppContext) -> None:
     """One IMAP pass over the configured folders (for cron or a systemd timer)."""
-    from backupchecks_tui.ingest.imap import Fetcher  # noqa: PLC0415
+    from backupchecks_tui.ingest import service  # noqa: PLC0415
 
-    cfg = app.config.imap
-    if not cfg.host or not cfg.username:
-        raise ConfigError(
-            f"{app.config.source or 'config'}: [imap] host and username are not set.",
-            fix="Fix: add them to the config (see config.example.toml).",
-        )
-    require(app.actor, Action.INGEST)
-    found = secrets.find_password(cfg.username, cfg.password_command)
-    if not cfg.verify_tls:
-        err_console.print(
-            f"warning: TLS certificate verification is OFF for {cfg.host} (verify_tls = false)."
-        )
-    if cfg.security == "none":
-        err_console.print(f"warning: the connection to {cfg.host} is not encrypted.")
     started = time.monotonic()
-    total = IngestStats()
     with progress_bar("fetching") as update:
-        results = Fetcher(cfg, found.secret, app.pipeline(), update).run()
-    for result in results:
-        for key in ("seen", "new", "duplicates", "parsed", "unparsed", "ignored", "errors"):
-            setattr(total, key, getattr(total, key) + getattr(result.stats, key))
-        total.failed += result.stats.failed
-        total.runs += result.stats.runs
-        total.failures.extend(result.stats.failures)
-    _finish(total, time.monotonic() - started)
+        outcome = service.fetch(
+            app.config,
+            app.engine,
+            app.actor,
+            update,
+            warn=lambda line: err_console.print(f"warning: {line}", markup=False),
+        )
+    _finish(outcome.stats, time.monotonic() - started)
 
 
 @main.command("reparse")

@@ -8,17 +8,22 @@ from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.ingest import service
+from backupchecks_tui.roles import Action
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
 from screens.dialogs import HelpScreen
 from screens.run_checks import RunChecksScreen
+from screens.widgets.status_bar import StatusBar
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
+    Command("fetch", "f", "Fetch", "Fetch new report mail from the IMAP server now."),
     Command("help", "question_mark", "Help", "Every key of this screen.", key_display="?"),
     Command("quit", "q", "Quit", "Leave the app."),
 ]
@@ -50,6 +55,58 @@ class BackupChecksApp(App[None]):
         super().__init__()
         self.workspace = workspace
         self.zone: ZoneInfo = workspace.config.ui.zone
+
+    def on_mount(self) -> None:
+        """Start the background fetch timer when the config asks for one."""
+        minutes = self.workspace.config.imap.fetch_interval_minutes
+        if minutes and self.check_action("fetch", ()):
+            self.set_interval(minutes * 60, self.action_fetch)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        """Fetch only with a configured mailbox, outside the demo, for those who may."""
+        if action == "fetch":
+            ws = self.workspace
+            return (
+                not ws.demo and service.imap_configured(ws.config) and ws.actor.can(Action.INGEST)
+            )
+        return True
+
+    @work(thread=True, exclusive=True, group="fetch")
+    def action_fetch(self) -> None:
+        """One IMAP pass in a thread; progress in the status bar, a summary at the end."""
+        ws = self.workspace
+
+        def progress(folder: str, done: int, total: int) -> None:
+            self.call_from_thread(self._activity, f"fetching {folder}: {done}/{total}")
+
+        self.call_from_thread(self._activity, "connecting…")
+        try:
+            outcome = service.fetch(ws.config, ws.engine, ws.actor, progress)
+        except BackupChecksError as error:
+            self.call_from_thread(self.show_error, error)
+            self.call_from_thread(self._activity, "")
+            return
+        self.call_from_thread(self._fetched, outcome)
+
+    def _activity(self, text: str) -> None:
+        for bar in self.screen.query(StatusBar):
+            bar.activity = text
+            bar.refresh_status()
+
+    def _fetched(self, outcome: service.FetchOutcome) -> None:
+        self._activity("")
+        stats = outcome.stats
+        for line in outcome.warnings:
+            self.notify(line, severity="warning", timeout=8)
+        self.notify(
+            f"{stats.new} new mails ({stats.parsed} parsed, {stats.unparsed} unparsed, "
+            f"{stats.errors + stats.failed} errors)",
+            title="Fetch done",
+            severity="error" if stats.errors or stats.failed else "information",
+        )
+        refresh = getattr(self.screen, "reload", None)
+        if callable(refresh):
+            refresh()
 
     def markers(self, job_id: int) -> Markers:  # noqa: ARG002 - tickets/remarks come later
         """Ticket/remark markers of a job."""

@@ -329,3 +329,29 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
         engine.dispose()
     assert kills >= 20
     assert len(found) == len(set(found)) == total
+
+
+async def test_fetch_key_in_the_app(
+    mailbox: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`f` fetches in a thread worker; the queue fills without restarting the app."""
+    from backupchecks_tui.config import Config
+    from backupchecks_tui.roles import Actor, Role
+    from backupchecks_tui.workspace import Workspace
+    from screens.app import BackupChecksApp
+
+    mailbox.append([synthetic_mail(n, status="failed") for n in range(4)])
+    engine = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    imap = mailbox.imap_config().model_dump()
+    config = Config.model_validate({"imap": imap, "ui": {"timezone": "UTC"}})
+    monkeypatch.setenv(PASSWORD_ENV, mailbox.password)
+    app = BackupChecksApp(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert app.check_action("fetch", ()) is True
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # the synthetic parser is not among the built-in ones: mails arrive unparsed
+        assert stored(engine) == 4
+    engine.dispose()

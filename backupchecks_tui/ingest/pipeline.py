@@ -85,6 +85,14 @@ class IngestStats:
         else:
             self.unparsed += 1
 
+    def merge(self, other: IngestStats) -> None:
+        """Add the counts of another pass (one folder) to these."""
+        for key in ("seen", "new", "duplicates", "parsed", "unparsed", "ignored", "errors"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        self.failed += other.failed
+        self.runs += other.runs
+        self.failures.extend(other.failures)
+
     def fail(self, where: str, exc: BaseException) -> None:
         """Count a mail that could not be stored at all."""
         self.seen += 1

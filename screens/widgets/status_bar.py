@@ -9,6 +9,9 @@ from textual.widgets import Static
 class StatusBar(Static):
     """Filled from the app's workspace when mounted and on `refresh_status`."""
 
+    activity = ""
+    """Background work in progress (a fetch), shown at the end of the line."""
+
     def on_mount(self) -> None:
         """Draw once the app is known."""
         self.refresh_status()
@@ -27,4 +30,6 @@ class StatusBar(Static):
         text.append(ws.database_label, style="dim")
         text.append(" │ last fetch: ")
         text.append(ws.last_fetch())
+        if self.activity:
+            text.append(f" │ {self.activity}", style="bold yellow")
         self.update(text)
