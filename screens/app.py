@@ -18,11 +18,13 @@ from backupchecks_tui.roles import Action
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
 from screens.dialogs import HelpScreen
+from screens.inbox import InboxScreen
 from screens.run_checks import RunChecksScreen
 from screens.widgets.status_bar import StatusBar
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
+    Command("switch_mode('inbox')", "6", "Inbox", "Mail no parser could read."),
     Command("fetch", "f", "Fetch", "Fetch new report mail from the IMAP server now."),
     Command("help", "question_mark", "Help", "Every key of this screen.", key_display="?"),
     Command("quit", "q", "Quit", "Leave the app."),
@@ -42,7 +44,7 @@ class BackupChecksApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "backupchecks-tui"
-    MODES: ClassVar = {"checks": RunChecksScreen}
+    MODES: ClassVar = {"checks": RunChecksScreen, "inbox": InboxScreen}
     DEFAULT_MODE = "checks"
     COMMAND_LIST: ClassVar[list[Command]] = APP_COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [

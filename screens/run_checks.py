@@ -71,6 +71,7 @@ class RunChecksScreen(Screen[None]):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Run Checks"
+    AUTO_FOCUS = "#jobs"
 
     def __init__(self) -> None:
         super().__init__()

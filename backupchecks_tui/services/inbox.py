@@ -1,0 +1,142 @@
+"""The unparsed inbox: mail no parser turned into runs (unparsed, ignored, error).
+
+Nothing here deletes mail: ignoring only changes its state, re-parsing can always bring
+it back, and assigning a sender to a customer adds a mapping rule.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, func, or_, select
+
+from backupchecks_tui.errors import NotFound
+from backupchecks_tui.ingest.pipeline import Pipeline
+from backupchecks_tui.roles import Action, Actor, require
+from backupchecks_tui.safe_text import storable
+from backupchecks_tui.services import audit, customers
+from backupchecks_tui.services.reparse import reparse
+from parsers.mailview import MailView
+from store.engine import read_scope, session_scope
+from store.models import MailMessage
+
+INBOX_STATES = frozenset({"unparsed", "ignored", "error"})
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One mail in the inbox list."""
+
+    id: int
+    state: str
+    sender: str
+    subject: str
+    sent_at: datetime | None
+    reason: str
+    parser: str
+
+
+def list_mails(
+    engine: Engine, states: frozenset[str] = INBOX_STATES, text: str = "", limit: int = PAGE
+) -> tuple[list[InboxRow], int]:
+    """Newest inbox mails first (at most `limit`) and how many there are in all."""
+    query = select(MailMessage).where(col(MailMessage.parse_state).in_(sorted(states)))
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(MailMessage.subject).like(like),
+                func.lower(MailMessage.from_addr).like(like),
+                func.lower(MailMessage.parse_reason).like(like),
+            )
+        )
+    with read_scope(engine) as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(col(MailMessage.id).desc()).limit(limit)).all()
+        return [
+            InboxRow(
+                m.id or 0,
+                m.parse_state,
+                m.from_addr,
+                m.subject,
+                m.sent_at,
+                m.parse_reason,
+                m.parser_name,
+            )
+            for m in rows
+        ], total
+
+
+def mail_text(engine: Engine, mail_id: int) -> str:
+    """The mail as a person reads it: main headers, then the body as text."""
+    with read_scope(engine) as session:
+        mail = session.get(MailMessage, mail_id)
+        if mail is None:
+            raise NotFound(f"There is no mail with id {mail_id}.")
+        view = MailView.from_bytes(zlib.decompress(mail.raw_gz))
+        head = [
+            f"From:    {view.from_name} <{view.from_addr}>".replace(" <>", ""),
+            f"To:      {view.to}",
+            f"Subject: {view.subject}",
+            f"Date:    {view.date.isoformat() if view.date else '—'}",
+            f"State:   {mail.parse_state} {mail.parser_name}".rstrip(),
+            f"Reason:  {mail.parse_reason or '—'}",
+            "",
+        ]
+        return "\n".join(head) + (view.body or "(empty body)")
+
+
+def reparse_mails(pipeline: Pipeline, actor: Actor, mail_ids: list[int] | None) -> Counter[str]:
+    """Re-parse the given mails (all inbox mails when None)."""
+    require(actor, Action.REPARSE)
+    if mail_ids is None:
+        with read_scope(pipeline.engine) as session:
+            ids = session.exec(
+                select(MailMessage.id).where(col(MailMessage.parse_state).in_(INBOX_STATES))
+            ).all()
+            mail_ids = [i for i in ids if i is not None]
+    counts = reparse(pipeline, mail_ids)
+    with session_scope(pipeline.engine) as session:
+        audit.record(session, actor, "inbox.reparse", "mail", None, mails=len(mail_ids))
+    return counts
+
+
+def ignore_mails(engine: Engine, actor: Actor, mail_ids: list[int], reason: str) -> int:
+    """Mark mails as not backup reports (kept, and re-parse can still bring them back)."""
+    require(actor, Action.REPARSE)
+    note = storable(f"ignored by {actor.login}: {reason or 'no reason given'}")
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(MailMessage)
+            .where(col(MailMessage.id).in_(mail_ids))
+            .values(parse_state="ignored", parse_reason=note)
+        )
+        for mail_id in mail_ids:
+            audit.record(session, actor, "inbox.ignore", "mail", mail_id, reason=reason)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def assign_sender(engine: Engine, actor: Actor, mail_id: int, customer_name: str) -> str:
+    """Map the sender domain of a mail to a customer (created when new); returns the domain.
+
+    The rule also assigns existing Unassigned jobs from that domain.
+    """
+    require(actor, Action.MANAGE_CUSTOMERS)
+    with session_scope(engine) as session:
+        mail = session.get(MailMessage, mail_id)
+        if mail is None:
+            raise NotFound(f"There is no mail with id {mail_id}.")
+        domain = mail.from_addr.rpartition("@")[2]
+        if not domain:
+            raise NotFound("This mail has no sender address to map.")
+        customer = customers.get_or_create(session, customer_name.strip())
+        customers.add_rule(session, customer, "sender_domain", domain)
+        audit.record(
+            session, actor, "customer.rule", "customer", customer.id, domain=domain, mail=mail_id
+        )
+        return domain
