@@ -46,7 +46,7 @@ async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
         table = app.screen.query_one("#mails", KeyedTable)
         subjects = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert any(isinstance(s, Text) and "[b]autumn[/b]" in s.plain for s in subjects)
-        table.move_cursor(row=[i for i, s in enumerate(subjects) if "autumn" in str(s)][0])
+        table.move_cursor(row=next(i for i, s in enumerate(subjects) if "autumn" in str(s)))
         await pilot.pause()
         log = app.screen.query_one("#mail-text", RichLog)
         shown = "".join(strip.text for strip in log.lines)
@@ -62,7 +62,7 @@ async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
         await pilot.pause()
         assert "3 mails" not in header(app) and "2 mails · all" in header(app)
     with session_scope(ws.engine) as s:
-        mail = s.exec(select(MailMessage).where(MailMessage.subject.startswith("Our"))).one()  # type: ignore[attr-defined]
+        mail = s.exec(select(MailMessage).where(MailMessage.subject.startswith("Our"))).one()
         assert mail.parse_state == "ignored"
         assert "newsletter" in mail.parse_reason
 
