@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
-from backupchecks_tui.services import checks, review
+from backupchecks_tui.services import checks, customers, review
 from backupchecks_tui.services.review import ReviewReceipt
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
@@ -52,6 +52,7 @@ COMMANDS = [
     Command("filter_text", "slash", "Filter", "Filter jobs by text.", key_display="/"),
     Command("filter_status", "F", "Status", "Cycle the status filter.", show=False),
     Command("sort", "o", "Sort", "Cycle sort: status, customer, age.", show=False),
+    Command("assign_customer", "c", "Customer", "Put the job under a customer.", show=False),
     Command("export_mail", "e", "Export", "Export the run's original mail (.eml).", show=False),
     Command("toggle_reviewed", "R", "+Reviewed", "Admin: include reviewed runs.", show=False),
     Command("unmark", "u", "Unmark", "Admin: put the job's last review back.", show=False),
@@ -298,15 +299,16 @@ class RunChecksScreen(Screen[None]):
         actor = self.bc_app.workspace.actor
         if actor.role is Role.VIEWER and action in {c.action for c in COMMANDS}:
             return False
-        if action == "toggle_reviewed":
-            return actor.can(Action.SHOW_REVIEWED)
-        if action == "unmark":
-            return actor.can(Action.UNMARK) and self.flt.include_reviewed
-        if action == "undo":
-            return self.last_review is not None
-        if action in {"review", "toggle_select"}:
-            return bool(self.rows) or bool(self.selected)
-        return True
+        rules = {
+            "toggle_reviewed": lambda: actor.can(Action.SHOW_REVIEWED),
+            "unmark": lambda: actor.can(Action.UNMARK) and self.flt.include_reviewed,
+            "assign_customer": lambda: actor.can(Action.MANAGE_CUSTOMERS) and bool(self.rows),
+            "undo": lambda: self.last_review is not None,
+            "review": lambda: bool(self.rows) or bool(self.selected),
+            "toggle_select": lambda: bool(self.rows),
+        }
+        rule = rules.get(action)
+        return rule() if rule is not None else True
 
     def _current_job(self) -> int | None:
         return self.query_one("#jobs", KeyedTable).current_key
@@ -424,6 +426,25 @@ class RunChecksScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Reload from the database."""
         self.reload()
+
+    @work
+    async def action_assign_customer(self) -> None:
+        """Ask for the customer (prefilled with the suggestion) and map the job's sender."""
+        job_id = self._current_job()
+        if job_id is None:
+            return
+        engine = self.bc_app.workspace.engine
+        suggestion = customers.suggestion_for(engine, job_id)
+        answer = await self.app.push_screen_wait(PromptDialog("Customer for this job", suggestion))
+        if not answer.value:
+            return
+        try:
+            rule = customers.assign_job(engine, self.bc_app.workspace.actor, job_id, answer.value)
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.reload(keep_job=job_id)
+        self.notify(f"Reports from {rule} now belong to {answer.value}.")
 
     @work
     async def action_export_mail(self) -> None:

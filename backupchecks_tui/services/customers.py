@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from backupchecks_tui.errors import NotFound
+from backupchecks_tui.roles import Action, Actor, require
+from backupchecks_tui.services import audit
+from store.engine import read_scope, session_scope
 from store.models import Customer, CustomerRule, Job
 
 UNASSIGNED = "Unassigned"
@@ -81,3 +86,39 @@ def add_rule(session: Session, customer: Customer, kind: str, pattern: str) -> C
             job.customer_id = customer.id
             session.add(job)
     return rule
+
+
+def suggestion_for(engine: Engine, job_id: int) -> str:
+    """The customer name suggested for a job (its current customer, else from the sender)."""
+    with read_scope(engine) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return ""
+        if job.customer_id is not None:
+            customer = session.get(Customer, job.customer_id)
+            return customer.name if customer else ""
+        return job.suggested_customer
+
+
+def assign_job(engine: Engine, actor: Actor, job_id: int, customer_name: str) -> str:
+    """Put a job (and every unassigned job from the same sender domain) under a customer.
+
+    Adds a sender-domain rule (an exact sender rule when the sender has no domain), so
+    future reports map by themselves; returns what the rule matches.
+    """
+    require(actor, Action.MANAGE_CUSTOMERS)
+    name = customer_name.strip()
+    if not name:
+        raise NotFound("A customer needs a name.")
+    with session_scope(engine) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} no longer exists.")
+        customer = get_or_create(session, name)
+        domain = job.sender.rpartition("@")[2] if "@" in job.sender else ""
+        kind, pattern = ("sender_domain", domain) if domain else ("sender", job.sender)
+        add_rule(session, customer, kind, pattern)
+        job.customer_id = customer.id
+        session.add(job)
+        audit.record(session, actor, "customer.assign", "job", job_id, customer=name, rule=pattern)
+        return pattern
