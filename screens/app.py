@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -15,19 +17,26 @@ from textual.binding import Binding, BindingType
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
+from backupchecks_tui.safe_text import one_line
+from backupchecks_tui.services import overrides
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
-from screens.dialogs import HelpScreen
+from screens.dialogs import HelpScreen, TableScreen
 from screens.inbox import InboxScreen
+from screens.overrides import OverridesScreen
 from screens.run_checks import RunChecksScreen
 from screens.widgets.status_bar import StatusBar
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
+    Command("switch_mode('overrides')", "5", "Overrides", "Rules that silence known noise."),
     Command("switch_mode('inbox')", "6", "Inbox", "Mail no parser could read."),
     Command("fetch", "f", "Fetch", "Fetch new report mail from the IMAP server now."),
     Command("help", "question_mark", "Help", "Every key of this screen.", key_display="?"),
     Command("quit", "q", "Quit", "Leave the app."),
+    Command(
+        "audit", "A", "Audit log", "Admin: who reviewed, marked and overrode what.", show=False
+    ),
 ]
 
 
@@ -44,7 +53,11 @@ class BackupChecksApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "backupchecks-tui"
-    MODES: ClassVar = {"checks": RunChecksScreen, "inbox": InboxScreen}
+    MODES: ClassVar = {
+        "checks": RunChecksScreen,
+        "overrides": OverridesScreen,
+        "inbox": InboxScreen,
+    }
     DEFAULT_MODE = "checks"
     COMMAND_LIST: ClassVar[list[Command]] = APP_COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,6 +79,8 @@ class BackupChecksApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Fetch only with a configured mailbox, outside the demo, for those who may."""
+        if action == "audit":
+            return self.workspace.actor.can(Action.VIEW_AUDIT)
         if action == "fetch":
             ws = self.workspace
             return (
@@ -89,6 +104,22 @@ class BackupChecksApp(App[None]):
             self.call_from_thread(self._activity, "")
             return
         self.call_from_thread(self._fetched, outcome)
+
+    def action_audit(self) -> None:
+        """Admin: the audit log of reviews, marks and overrides, newest first."""
+        ws = self.workspace
+        table = Table(box=None, header_style="bold", padding=(0, 1))
+        for column in ("When", "Who", "Action", "Entity", "Details"):
+            table.add_column(column)
+        for event in overrides.audit_entries(ws.engine, ws.actor):
+            table.add_row(
+                event.at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
+                Text(one_line(event.actor, 20)),
+                Text(event.action),
+                Text(f"{event.entity} {event.entity_id or ''}"),
+                Text(one_line(event.details, 120)),
+            )
+        self.push_screen(TableScreen("Audit log (newest first)", table))
 
     def _activity(self, text: str) -> None:
         for bar in self.screen.query(StatusBar):

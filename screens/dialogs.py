@@ -79,3 +79,47 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         """Close the help."""
         self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: y or enter confirms, n or escape declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        """The question and the keys."""
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question), classes="dialog-title")
+            yield Label(Text("y / enter: yes · n / escape: no", style="dim"))
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+class TableScreen(ModalScreen[None]):
+    """A read-only table (the audit log); escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
+
+    def __init__(self, title: str, table: Table) -> None:
+        super().__init__()
+        self.title_text = title
+        self.table = table
+
+    def compose(self) -> ComposeResult:
+        """The title and the table."""
+        with VerticalScroll(classes="dialog help"):
+            yield Label(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Static(self.table)
+
+    def action_close(self) -> None:
+        """Close."""
+        self.dismiss(None)

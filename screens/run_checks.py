@@ -20,10 +20,11 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
-from backupchecks_tui.services import checks, customers, review
+from backupchecks_tui.services import checks, customers, overrides, review
 from backupchecks_tui.services.review import ReviewReceipt
 from screens.commands import Command, bindings
-from screens.dialogs import PromptDialog
+from screens.dialogs import ConfirmDialog, PromptDialog
+from screens.override_dialog import OverrideDialog
 from screens.style import REMARK, TICKET, literal, status_text
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
@@ -46,6 +47,7 @@ SORTS = ["status", "customer", "age"]
 
 COMMANDS = [
     Command("review", "r", "Reviewed", "Mark the selected jobs (or the current one) reviewed."),
+    Command("mark_success", "s", "Success", "Mark the run as success, then offer an override."),
     Command("toggle_select", "space", "Select", "Select or unselect the current job."),
     Command("select_successful", "a", "Select OK", "Select every job whose runs all succeeded."),
     Command("undo", "ctrl+z", "Undo", "Undo the last review made since the app started."),
@@ -306,6 +308,7 @@ class RunChecksScreen(Screen[None]):
             "undo": lambda: self.last_review is not None,
             "review": lambda: bool(self.rows) or bool(self.selected),
             "toggle_select": lambda: bool(self.rows),
+            "mark_success": lambda: actor.can(Action.MARK_SUCCESS) and bool(self.rows),
         }
         rule = rules.get(action)
         return rule() if rule is not None else True
@@ -426,6 +429,60 @@ class RunChecksScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Reload from the database."""
         self.reload()
+
+    @work
+    async def action_mark_success(self) -> None:
+        """Mark the current run as success, then ask about an override for future runs."""
+        ws = self.bc_app.workspace
+        run_id = self.query_one("#runs", KeyedTable).current_key
+        if run_id is None:
+            return
+        detail = checks.run_detail(ws.engine, run_id)
+        if detail.run.status not in {"warning", "failed"}:
+            self.notify(
+                "Only a warning or failed run can be marked as success.", severity="warning"
+            )
+            return
+        try:
+            overrides.mark_success(ws.engine, ws.actor, run_id)
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self._reload_keeping_run(detail.job_id, run_id)
+        choice = await self.app.push_screen_wait(
+            OverrideDialog(ws.engine, detail, self.bc_app.zone)
+        )
+        if choice is None or choice.spec is None:
+            self.notify("Marked as success (this run only).")
+            return
+        await self._save_override(choice.spec, detail.job_id)
+
+    async def _save_override(self, spec: overrides.OverrideSpec, job_id: int) -> None:
+        ws = self.bc_app.workspace
+        try:
+            rule = overrides.create_override(ws.engine, ws.actor, spec)
+            assert rule.id is not None
+            count = overrides.count_retroactive(ws.engine, rule.id)
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        message = f"Override #{rule.id} saved."
+        if count:
+            question = (
+                f"Override #{rule.id} would turn {count} unreviewed runs into success. Apply now?"
+            )
+            if await self.app.push_screen_wait(ConfirmDialog(question)):
+                applied = overrides.apply_retroactive(ws.engine, ws.actor, rule.id)
+                message += f" Applied to {applied} runs."
+        self.reload(keep_job=job_id)
+        self.notify(message)
+
+    def _reload_keeping_run(self, job_id: int, run_id: int) -> None:
+        self.reload(keep_job=job_id)
+        runs = self.query_one("#runs", KeyedTable)
+        if str(run_id) in runs.rows:
+            runs.move_cursor(row=runs.get_row_index(str(run_id)), animate=False)
+            self._show_run(run_id)
 
     @work
     async def action_assign_customer(self) -> None:

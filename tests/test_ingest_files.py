@@ -232,3 +232,36 @@ def test_cli_import_stats_export(tmp_path: Path) -> None:
     result = runner.invoke(main, ["--config", str(config), "export-eml", "99"])
     assert result.exit_code == 2
     assert "no mail with id 99" in result.output
+
+
+def test_override_applies_on_ingest_and_survives_reparse(
+    tmp_path: Path, pipeline: Pipeline, engine: Engine
+) -> None:
+    """A warning on an overridden object arrives as Success (override), shown as such;
+    a new failure on another object still reaches the queue as failed."""
+    from backupchecks_tui.roles import Actor, Role
+    from backupchecks_tui.services import overrides
+
+    admin = Actor("alice", Role.ADMIN)
+    spec = overrides.OverrideSpec(
+        scope="all", match_status="warning", object_name="vm-1", reason="CBT warning, known"
+    )
+    rule = overrides.create_override(engine, admin, spec)
+    (tmp_path / "a.eml").write_bytes(synthetic_mail(1, status="warning", job="j1"))
+    (tmp_path / "b.eml").write_bytes(
+        synthetic_mail(
+            2, status="warning", job="j2", body="object vm-1: warning\nobject vm-9: failed\n"
+        )
+    )
+    import_paths(pipeline, tmp_path)
+    with session_scope(engine) as s:
+        by_job = {r.message or str(r.job_id): r for r in s.exec(select(JobRun))}
+        runs = sorted(by_job.values(), key=lambda r: r.id or 0)
+        assert (runs[0].status, runs[0].reported_status) == ("success", "warning")
+        assert runs[0].override_id == rule.id
+        assert "CBT warning, known" in runs[0].override_reason
+        assert runs[1].status == "failed"
+    reparse(pipeline, None)
+    with session_scope(engine) as s:
+        first = s.get(JobRun, runs[0].id)
+        assert first is not None and first.status == "success" and first.override_id == rule.id

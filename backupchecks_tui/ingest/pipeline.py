@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from backupchecks_tui.safe_text import storable
-from backupchecks_tui.services import runs
+from backupchecks_tui.services import overrides, runs
 from parsers import MailView, Outcome, ParseResult, Registry
 from store.engine import read_connection
 from store.models import ImapState, MailMessage
@@ -154,6 +154,8 @@ class Pipeline:
                 made = runs.apply_reports(
                     conn, info, result.reports, self.zone, self.jobs, new_mail=True
                 )
+                if made:
+                    overrides.apply_to_runs(conn, made, utcnow())
                 _remember_position(conn, origin)
         except IntegrityError:
             # Another process stored the same mail between our check and our insert.
@@ -182,7 +184,11 @@ class Pipeline:
             _set_parse_state(state, result)
             conn.execute(update(MAIL).where(MAIL.c.id == mail_id).values(state))
             info = runs.MailInfo(mail_id, row.from_addr, row.sent_at, row.received_at)
-            runs.apply_reports(conn, info, result.reports, self.zone, self.jobs, new_mail=False)
+            made = runs.apply_reports(
+                conn, info, result.reports, self.zone, self.jobs, new_mail=False
+            )
+            if made:
+                overrides.apply_to_runs(conn, made, utcnow())
         return result
 
 

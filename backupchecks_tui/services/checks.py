@@ -99,6 +99,7 @@ class RunDetail:
     """Everything the detail pane shows about one run (mail text still raw: clean it)."""
 
     run: RunRow
+    job_id: int
     job_name: str
     customer: str
     product: str
@@ -145,6 +146,7 @@ def run_detail(engine: Engine, run_id: int) -> RunDetail:
         )
         return RunDetail(
             run=row,
+            job_id=job.id or 0,
             job_name=job.name,
             customer=customer.name if customer else "",
             product=job.product,

@@ -2,7 +2,8 @@
 
 The day's runs are aggregated in SQL (per job and run day): worst status, status of the
 last run, successes and problems, run count, overrides. A missed run resolved by a late
-report counts with the status of the run that resolved it, and is not counted as a run.
+report counts with the status of the run that resolved it (and as a run only when that
+run landed on another day).
 The roll-up then picks the day's status: the worst run (default), the last run, or
 "warning if mixed" (success and problems on one day give warning). A day without runs is
 *expected* (not yet due), *missed* (a confident schedule's deadline has passed) or *not
@@ -136,7 +137,7 @@ def _aggregate(*where: ColumnElement[bool]) -> Any:
             col(JobRun.run_day).label("run_day"),
             rank.label("rank"),
             order.label("position"),
-            case((col(JobRun.resolved_by_run_id).is_(None), 1), else_=0).label("counted"),
+            case((col(resolver.run_day) == col(JobRun.run_day), 0), else_=1).label("counted"),
             case((col(JobRun.override_id).is_not(None), 1), else_=0).label("overridden"),
         )
         .select_from(JobRun)

@@ -875,3 +875,9 @@ def audit_entries(engine: Engine, actor: Actor, limit: int = 500) -> list[AuditE
     )
     with read_scope(engine) as session:
         return list(session.scalars(query))
+
+
+def get_override(engine: Engine, override_id: int) -> Override:
+    """One override by id (for editing)."""
+    with read_scope(engine) as session:
+        return _get_override(session, override_id)

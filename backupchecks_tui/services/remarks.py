@@ -183,6 +183,7 @@ def resolve_remark(
     moment = clock(now)
 
     def change(_session: Session, remark: Remark) -> tuple[str, dict[str, Any]]:
+        """Mark resolved, unless it is already."""
         if remark.resolved_at is not None:
             raise TransitionRefused(f"Remark {remark_id} is already resolved.")
         remark.resolved_at = moment
@@ -199,6 +200,7 @@ def reopen_remark(
     moment = clock(now)
 
     def change(_session: Session, remark: Remark) -> tuple[str, dict[str, Any]]:
+        """Make active again, unless it is active."""
         if remark.resolved_at is None:
             raise TransitionRefused(f"Remark {remark_id} is active, so it cannot be reopened.")
         remark.resolved_at = None
@@ -216,6 +218,7 @@ def link_run(
     owner = Owner("remark", remark_id)
 
     def change(session: Session, _remark: Remark) -> tuple[str, dict[str, Any]] | None:
+        """Link the run unless it is linked already."""
         added = add_run_links(session, owner, [run_id], kind="linked", by=actor.login, at=moment)
         return ("linked_run", run_details(added[0])) if added else None
 

@@ -169,14 +169,14 @@ def apply_reports(
     Re-parsing a mail updates its runs in place, so ids and review state survive (a
     changed verdict puts the run back in the queue); runs whose report disappeared go.
     """
-    existing: dict[int, tuple[int, str]] = {}
+    existing: dict[int, tuple[int, str, bool]] = {}
     if not new_mail:
         rows = conn.execute(
-            select(RUN.c.report_index, RUN.c.id, RUN.c.reported_status).where(
-                RUN.c.mail_id == mail.id
-            )
+            select(
+                RUN.c.report_index, RUN.c.id, RUN.c.reported_status, RUN.c.marked_success_by
+            ).where(RUN.c.mail_id == mail.id)
         ).all()
-        existing = {int(r[0]): (int(r[1]), str(r[2])) for r in rows}
+        existing = {int(r[0]): (int(r[1]), str(r[2]), bool(r[3])) for r in rows}
     run_ids: list[int] = []
     for index, report in enumerate(reports):
         job_id = jobs.job_id(conn, report, mail.from_addr)
@@ -192,14 +192,21 @@ def apply_reports(
             )
             run_id = int(conn.execute(_INSERT_RUN, values).scalar_one())
         else:
-            run_id, old_status = old
+            run_id, old_status, marked = old
             if old_status != values["status"]:
-                values.update(reviewed_at=None, reviewed_by="")
+                # A changed verdict goes back to the queue and loses a manual mark.
+                values.update(
+                    reviewed_at=None, reviewed_by="", marked_success_by="", marked_success_at=None
+                )
+            elif marked:
+                # Same verdict: the operator's "mark as success" stands.
+                for key in ("status", "override_id", "override_reason"):
+                    values.pop(key)
             conn.execute(update(RUN).where(RUN.c.id == run_id).values(values))
             conn.execute(delete(OBJ).where(OBJ.c.run_id == run_id))
         _insert_objects(conn, run_id, report)
         run_ids.append(run_id)
-    for run_id, _status in existing.values():
+    for run_id, _status, _marked in existing.values():
         conn.execute(delete(OBJ).where(OBJ.c.run_id == run_id))
         conn.execute(delete(RUN).where(RUN.c.id == run_id))
     return run_ids

@@ -51,9 +51,12 @@ LAST = -1
 """`Schedule.nth` for "the last <weekday> of the month"."""
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WORKDAYS = frozenset(range(5))
+_NTHS = (1, 2, 3, 4, LAST)
 _MINUTES_PER_DAY = 24 * 60
 _HALF_DAY = timedelta(hours=12)
 _MIN_LEARN_DAYS = 3
+_MIN_SPAN_DAYS = 7
+_SHORT_SPAN_CONFIDENCE = 0.5
 _FULL_EVIDENCE_HITS = 4
 _IRREGULAR_BELOW = 0.5
 _WEEKDAY_HIT_RATIO = 0.5
@@ -189,7 +192,7 @@ def _schedule_problem(s: Schedule) -> str:
         "the day of the month is 1 to 31": s.kind is Kind.MONTHLY_DAY
         and not 1 <= s.month_day <= 31,
         "the week of the month is 1 to 4, or last": s.kind is Kind.MONTHLY_NTH
-        and s.nth not in (1, 2, 3, 4, LAST),
+        and s.nth not in _NTHS,
     }
     return next((message for message, bad in checks.items() if bad), "")
 
@@ -266,7 +269,8 @@ def learn(
     The usual time is the circular median of each day's first start (robust to noisy
     times and to runs either side of midnight); each run is then given to its slot day;
     the rhythm whose expected days best match those days wins (a few missing days lower
-    the confidence, they do not make a daily job irregular).
+    the confidence, they do not make a daily job irregular). Less than a week of
+    history never gives a confident schedule.
     """
     local = sorted(t.astimezone(zone) for t in run_starts)
     if len({t.date() for t in local}) < _MIN_LEARN_DAYS:
@@ -279,6 +283,8 @@ def learn(
         return Schedule(Kind.IRREGULAR, start=start, learned_at=learned_at)
     evidence = min(1.0, hits / _FULL_EVIDENCE_HITS)
     confidence = round(score * evidence * _time_factor(spread), 2)
+    if (days[-1] - days[0]).days < _MIN_SPAN_DAYS - 1:  # less than a week: unknowable
+        confidence = min(confidence, _SHORT_SPAN_CONFIDENCE)
     return replace(rhythm, start=start, confidence=confidence, learned_at=learned_at)
 
 
@@ -350,7 +356,7 @@ def _candidates(span: Sequence[date], observed: frozenset[date]) -> Iterable[Sch
         yield weekly
     for month_day in sorted({d.day for d in observed} | {31}):
         yield Schedule(Kind.MONTHLY_DAY, start=time(0), month_day=month_day)
-    nths = {(n, d.weekday()) for d in observed for n in nth_of(d)}
+    nths = {(n, d.weekday()) for d in observed for n in nth_of(d) if n in _NTHS}
     for n, weekday in sorted(nths):
         yield Schedule(Kind.MONTHLY_NTH, start=time(0), weekdays=frozenset({weekday}), nth=n)
 

@@ -905,6 +905,7 @@ def start(
     """Open → in progress."""
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Mark work as started."""
         ticket.state = "in_progress"
         return "started", {}
 
@@ -922,6 +923,7 @@ def hold(
         raise InvalidInput("The hold date must be in the future.")
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Put on hold until the date."""
         ticket.state = "on_hold"
         ticket.on_hold_until = until
         return "put_on_hold", {"until": until.isoformat()}
@@ -935,6 +937,7 @@ def resume(
     """On hold → in progress before the hold date."""
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Take off hold."""
         ticket.state = "in_progress"
         ticket.on_hold_until = None
         return "back_from_hold", {"automatic": False}
@@ -949,6 +952,7 @@ def comment(
     text = _clean_text(body, "comment", 100_000, required=True)
 
     def change(_session: Session, _ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Record the comment."""
         return "comment", {"body": text}
 
     return _change(engine, actor, ticket_id, "comment", change, now=now)
@@ -975,6 +979,7 @@ def edit(
         wanted["code"] = _clean_text(code, "code", _CODE_MAX, required=False)
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
+        """Apply the changed fields, keeping the previous text."""
         before = {k: getattr(ticket, k) for k, v in wanted.items() if getattr(ticket, k) != v}
         if not before:
             return None
@@ -993,6 +998,7 @@ def link_run(
     moment = clock(now)
 
     def change(session: Session, _ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
+        """Link the run unless it is linked already."""
         owner = Owner("ticket", ticket_id)
         added = add_run_links(session, owner, [run_id], kind="linked", by=actor.login, at=moment)
         return ("linked_run", run_details(added[0])) if added else None
@@ -1022,6 +1028,7 @@ def resolve(
         raise InvalidInput("A reprocessed ticket needs the run or runs that made up for it.")
 
     def change(session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Close with category, outcome and reprocessed runs."""
         runs = _link_reprocessed(session, ticket, reprocessed_run_ids, actor.login, moment)
         ticket.state = "resolved"
         ticket.on_hold_until = None
@@ -1114,6 +1121,7 @@ def reopen(
     """Resolved → open again (the close is kept in the timeline)."""
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        """Open again, forgetting the close fields."""
         previous = {"category": ticket.close_category, "outcome": ticket.close_outcome}
         ticket.state = "open"
         ticket.closed_at = None
