@@ -52,6 +52,7 @@ class OverrideChoice:
 class OverrideDialog(ModalScreen[OverrideChoice | None]):
     """Scope, match (status, object, text), duration and reason, with a live preview."""
 
+    AUTO_FOCUS = "#ov-scope"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save", priority=True),

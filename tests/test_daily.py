@@ -35,6 +35,7 @@ class World:
     """Builds jobs and runs in one session."""
 
     def __init__(self, session: Session) -> None:
+        """Build in `session`."""
         self.s = session
         self.customers: dict[str, int] = {}
 
@@ -168,7 +169,8 @@ def test_roll_up_rules(ranks_in_order: list[int], worst: str, last: str, mixed: 
 # --- the grid -------------------------------------------------------------------------
 
 
-def test_day_statuses(engine: Engine, world: dict[str, int]) -> None:
+@pytest.mark.usefixtures("world")
+def test_day_statuses(engine: Engine) -> None:
     """Each case gets its status, run count and override flag; inactive jobs are absent."""
     grid = grid_by_name(engine)
     got = {name: (r.status, r.runs, r.overridden) for name, r in grid.items()}
@@ -196,7 +198,8 @@ def test_day_statuses(engine: Engine, world: dict[str, int]) -> None:
     assert grid["mixed"].product == "synology"
 
 
-def test_roll_up_modes_in_sql(engine: Engine, world: dict[str, int]) -> None:
+@pytest.mark.usefixtures("world")
+def test_roll_up_modes_in_sql(engine: Engine) -> None:
     """`last` takes the latest run of the day; `warning_if_mixed` softens mixed days."""
     last = grid_by_name(engine, roll_up="last")
     assert (last["mixed"].status, last["failing"].status, last["resolved"].status) == (
@@ -212,7 +215,8 @@ def test_roll_up_modes_in_sql(engine: Engine, world: dict[str, int]) -> None:
     )
 
 
-def test_sorted_by_customer_then_job(engine: Engine, world: dict[str, int]) -> None:
+@pytest.mark.usefixtures("world")
+def test_sorted_by_customer_then_job(engine: Engine) -> None:
     """Jobs without a customer first, then by customer and job name."""
     names = [r.job_name for r in day_grid(engine, DAY, AMS, NOW)]
     assert names[:5] == ["adhoc", "paused", "unknown", "unsure", "weekly"]
@@ -228,7 +232,8 @@ def test_sorted_by_customer_then_job(engine: Engine, world: dict[str, int]) -> N
     ]
 
 
-def test_filters(engine: Engine, world: dict[str, int]) -> None:
+@pytest.mark.usefixtures("world")
+def test_filters(engine: Engine) -> None:
     """Text matches job, customer, product and sender; statuses keep those day statuses."""
     assert set(grid_by_name(engine, text="CASK")) == {"missed", "resolved"}
     assert set(grid_by_name(engine, text="veeam")) == {"vm-overridden"}
@@ -238,7 +243,8 @@ def test_filters(engine: Engine, world: dict[str, int]) -> None:
     assert set(grid_by_name(engine, text="bolt", statuses=frozenset({"expected"}))) == {"due-later"}
 
 
-def test_other_days(engine: Engine, world: dict[str, int]) -> None:
+@pytest.mark.usefixtures("world")
+def test_other_days(engine: Engine) -> None:
     """Tomorrow: daily jobs expected, the Monday job not scheduled; a past Monday
     without a run is missed for the weekly job."""
     tomorrow = {r.job_name: r.status for r in day_grid(engine, DAY + timedelta(1), AMS, NOW)}
@@ -284,11 +290,11 @@ def test_job_history_is_paged_newest_first(engine: Engine) -> None:
         )
         w.run(w.job("noise"), at(date(2026, 5, 5), 1))
     first = daily.job_history(engine, job_id, limit=5)
-    assert [r.run_id for r in first][0] == missed_id and first[0].missed
+    assert first[0].run_id == missed_id and first[0].missed
     assert [r.run_day for r in first[1:]] == [date(2026, 5, 12 - i) for i in range(4)]
     assert first[1].size_bytes == 11000 and first[1].object_count == 11
     rest = daily.job_history(engine, job_id, limit=5, offset=10)
-    assert [r.run_day for r in rest] == [date(2026, 5, 2), date(2026, 5, 1)]
+    assert [r.run_day for r in rest] == [date(2026, 5, 3), date(2026, 5, 2), date(2026, 5, 1)]
     assert rest[-1].status == "warning" and rest[-1].problem_count == 1
     assert daily.history_count(engine, job_id) == 13
     assert daily.job_history(engine, job_id + 99) == []

@@ -383,6 +383,7 @@ def test_two_detectors_at_once_create_one_run_per_slot(db_url: str) -> None:
     now = at(date(2026, 5, 23), 12)
 
     def work(engine: Engine) -> None:
+        """Detect once, after the other thread is ready too."""
         try:
             barrier.wait()
             missed.detect(engine, AMS, now)

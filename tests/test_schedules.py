@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backupchecks_tui.errors import BackupChecksError, NotFound, PermissionDenied
 from backupchecks_tui.roles import Actor, Role
@@ -397,7 +397,7 @@ def test_pause_and_grace_are_audited(engine: Engine) -> None:
     schedules.set_grace(engine, OPERATOR, job_id, None)
     assert stored(engine, job_id).grace == timedelta(minutes=120)
     with session_scope(engine) as s:
-        actions = s.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        actions = s.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()
     assert actions == ["job.pause", "job.resume", "job.grace", "job.grace"]
 
 

@@ -345,6 +345,7 @@ def _best_match(
     """The missed run a real run of `day` started at `moment` resolves, if any."""
 
     def distance(p: _Pending) -> timedelta | None:
+        """How far `p` is from the run: by time within 12 hours, else same day, else None."""
         if moment is not None and p.expected_at is not None:
             gap = abs(p.expected_at - moment)
             if gap <= _MATCH_WINDOW:

@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
@@ -565,8 +564,3 @@ def _job(session: Session, job_id: int) -> Job:
     if job is None:
         raise NotFound(f"There is no job with id {job_id}.")
     return job
-
-
-def schedule_of(values: dict[str, Any]) -> Schedule | None:
-    """The schedule in a row mapping with a `schedule_json` key (helper for queries)."""
-    return Schedule.from_json(str(values.get("schedule_json") or ""))

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, update
@@ -1081,6 +1081,35 @@ def _run_moment(started: datetime | None, ended: datetime | None, created: datet
     return started or ended or created
 
 
+def _run_moments() -> Any:
+    """SELECT (run id, job id, started, ended, created) of runs."""
+    return sa_select(
+        col(JobRun.id),
+        col(JobRun.job_id),
+        col(JobRun.started_at),
+        col(JobRun.ended_at),
+        col(JobRun.created_at),
+    )
+
+
+def _linked_since(session: Session, ticket_id: int, jobs: set[int]) -> dict[int, datetime]:
+    """job id → moment of the ticket's earliest linked run of that job."""
+    rows = session.execute(
+        _run_moments()
+        .join(RunLink, col(RunLink.run_id) == col(JobRun.id))
+        .where(
+            col(RunLink.ticket_id) == ticket_id,
+            col(RunLink.kind) == "linked",
+            col(JobRun.job_id).in_(sorted(jobs)),
+        )
+    ).all()
+    since: dict[int, datetime] = {}
+    for _run_id, job_id, started, ended, created in rows:
+        moment = _run_moment(started, ended, created)
+        since[job_id] = min(moment, since.get(job_id, moment))
+    return since
+
+
 def _reprocess_candidates(session: Session, ticket: Ticket) -> list[RunInfo]:
     """Runs of covered jobs later than the ticket's earliest linked run of that job (or than
     its active-from time when none of that job is linked), oldest first."""
@@ -1088,31 +1117,20 @@ def _reprocess_candidates(session: Session, ticket: Ticket) -> list[RunInfo]:
     jobs = _covered_jobs(session, ticket.id)
     if not jobs:
         return []
+    since = _linked_since(session, ticket.id, jobs)
+    floor = min([ticket.active_from, *since.values()]) - timedelta(days=2)  # day vs. zone
     rows = session.execute(
-        sa_select(
-            col(JobRun.id),
-            col(JobRun.job_id),
-            col(JobRun.started_at),
-            col(JobRun.ended_at),
-            col(JobRun.created_at),
-        ).where(col(JobRun.job_id).in_(sorted(jobs)))
+        _run_moments().where(
+            col(JobRun.job_id).in_(sorted(jobs)), col(JobRun.run_day) >= floor.date()
+        )
     ).all()
-    moments = {r[0]: (r[1], _run_moment(r[2], r[3], r[4])) for r in rows if r[0] is not None}
-    linked = session.exec(
-        select(RunLink.run_id).where(RunLink.ticket_id == ticket.id, RunLink.kind == "linked")
-    ).all()
-    since: dict[int, datetime] = {}
-    for run_id in linked:
-        if run_id in moments:
-            job_id, moment = moments[run_id]
-            since[job_id] = min(moment, since.get(job_id, moment))
-    later = [
-        run_id
-        for run_id, (job_id, moment) in moments.items()
-        if moment > since.get(job_id, ticket.active_from)
-    ]
-    info = run_info(session, later)
-    return sorted(info.values(), key=lambda r: (moments[r.run_id][1], r.run_id))
+    moments = {
+        run_id: _run_moment(started, ended, created)
+        for run_id, job_id, started, ended, created in rows
+        if _run_moment(started, ended, created) > since.get(job_id, ticket.active_from)
+    }
+    info = run_info(session, moments)
+    return sorted(info.values(), key=lambda r: (moments[r.run_id], r.run_id))
 
 
 def reopen(
