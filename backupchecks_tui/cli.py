@@ -330,6 +330,8 @@ def fetch_cmd(app: AppContext) -> None:
             update,
             warn=lambda line: err_console.print(f"warning: {line}", markup=False),
         )
+    if outcome.missed:
+        click.echo(f"{outcome.missed} expected runs did not report: marked missed.")
     _finish(outcome.stats, time.monotonic() - started)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import one_line
-from backupchecks_tui.services import overrides
+from backupchecks_tui.services import coverage, missed, overrides
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
 from screens.dialogs import HelpScreen, TableScreen
@@ -40,12 +39,7 @@ APP_COMMANDS = [
 ]
 
 
-@dataclass(frozen=True)
-class Markers:
-    """Whether an active ticket or remark covers a job."""
-
-    ticket: bool = False
-    remark: bool = False
+MISSED_EVERY_SECONDS = 600
 
 
 class BackupChecksApp(App[None]):
@@ -72,10 +66,30 @@ class BackupChecksApp(App[None]):
         self.zone: ZoneInfo = workspace.config.ui.zone
 
     def on_mount(self) -> None:
-        """Start the background fetch timer when the config asks for one."""
+        """Look for missed runs now and every few minutes; fetch on a timer if asked."""
+        self.detect_missed()
+        self.set_interval(MISSED_EVERY_SECONDS, self.detect_missed)
         minutes = self.workspace.config.imap.fetch_interval_minutes
         if minutes and self.check_action("fetch", ()):
             self.set_interval(minutes * 60, self.action_fetch)
+
+    @work(thread=True, exclusive=True, group="missed")
+    def detect_missed(self) -> None:
+        """Create Missed runs for expected reports that never came (idempotent)."""
+        ws = self.workspace
+        try:
+            created = missed.detect(ws.engine, self.zone, datetime.now(UTC))
+        except BackupChecksError as error:
+            self.call_from_thread(self.show_error, error)
+            return
+        if created:
+            self.call_from_thread(self._missed_found, len(created))
+
+    def _missed_found(self, count: int) -> None:
+        self.notify(f"{count} expected runs did not report: marked Missed.", severity="warning")
+        refresh = getattr(self.screen, "reload", None)
+        if callable(refresh):
+            refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Fetch only with a configured mailbox, outside the demo, for those who may."""
@@ -141,9 +155,11 @@ class BackupChecksApp(App[None]):
         if callable(refresh):
             refresh()
 
-    def markers(self, job_id: int) -> Markers:  # noqa: ARG002 - tickets/remarks come later
-        """Ticket/remark markers of a job."""
-        return Markers()
+    def markers(self, job_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+        """(ticket, remark) markers of jobs covered by an active ticket or remark."""
+        if not job_ids:
+            return {}
+        return coverage.markers(self.workspace.engine, job_ids)
 
     def today(self) -> date:
         """Today in the operator's time zone."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -25,7 +24,7 @@ from backupchecks_tui.services.review import ReviewReceipt
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.override_dialog import OverrideDialog
-from screens.style import REMARK, TICKET, literal, status_text
+from screens.widgets.queue_cells import job_cells, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -62,12 +61,6 @@ COMMANDS = [
 ]
 
 
-def _age(day: date, today: date) -> str:
-    """How old the oldest unreviewed run is, in days ('today' for today's)."""
-    days = (today - day).days
-    return "today" if days <= 0 else f"{days}d"
-
-
 class RunChecksScreen(Screen[None]):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
@@ -80,6 +73,7 @@ class RunChecksScreen(Screen[None]):
         super().__init__()
         self.flt = QueueFilter()
         self.rows: dict[int, QueueRow] = {}
+        self.marks: dict[int, tuple[bool, bool]] = {}
         self.loaded = 0
         self.total_jobs = 0
         self.total_runs = 0
@@ -148,6 +142,7 @@ class RunChecksScreen(Screen[None]):
         current = keep_job if keep_job is not None else jobs.current_key
         page = checks.load_queue(self.bc_app.workspace.engine, self.flt, limit=PAGE)
         self.rows = {row.job_id: row for row in page.rows}
+        self.marks = self.bc_app.markers([row.job_id for row in page.rows])
         self.loaded = len(page.rows)
         self.total_jobs, self.total_runs = page.jobs, page.runs
         jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], keep=current)
@@ -162,27 +157,18 @@ class RunChecksScreen(Screen[None]):
         )
         fresh = [r for r in page.rows if r.job_id not in self.rows]
         self.rows.update({r.job_id: r for r in fresh})
+        self.marks.update(self.bc_app.markers([r.job_id for r in fresh]))
         self.loaded += len(page.rows)
         self.query_one("#jobs", KeyedTable).append([(r.job_id, self._job_cells(r)) for r in fresh])
 
     def _job_cells(self, row: QueueRow) -> list[Text | str]:
-        ascii_only = self.bc_app.workspace.ascii_only
-        marks = self.bc_app.markers(row.job_id)
-        flags = Text()
-        if marks.ticket:
-            flags.append(TICKET[ascii_only])
-        if marks.remark:
-            flags.append(REMARK[ascii_only])
-        return [
-            Text("*" if row.job_id in self.selected else " ", style="bold cyan"),
-            status_text(row.worst_status, ascii_only=ascii_only),
-            literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
-            literal(row.job_name, 28),
-            literal(row.product, 14),
-            Text(str(row.runs), justify="right"),
-            Text(_age(row.oldest_day, self.bc_app.today()), justify="right"),
-            flags,
-        ]
+        return job_cells(
+            row,
+            selected=row.job_id in self.selected,
+            marks=self.marks.get(row.job_id, (False, False)),
+            ascii_only=self.bc_app.workspace.ascii_only,
+            today=self.bc_app.today(),
+        )
 
     def _update_header(self) -> None:
         parts = [f"{self.total_jobs} jobs · {self.total_runs} runs to review"]
@@ -215,24 +201,7 @@ class RunChecksScreen(Screen[None]):
     def _fill_runs(self, runs: KeyedTable, rows: list[checks.RunRow]) -> None:
         ascii_only = self.bc_app.workspace.ascii_only
         zone = self.bc_app.zone
-        runs.fill(
-            [
-                (
-                    r.id,
-                    [
-                        Text(r.run_day.isoformat()),
-                        status_text(r.status, ascii_only=ascii_only, overridden=r.overridden),
-                        Text(
-                            r.started_at.astimezone(zone).strftime("%H:%M") if r.started_at else "—"
-                        ),
-                        Text(f"{r.problem_count}/{r.object_count}" if r.object_count else "—"),
-                        literal(r.message, 60),
-                    ],
-                )
-                for r in rows
-            ],
-            keep=None,
-        )
+        runs.fill([(r.id, run_cells(r, zone, ascii_only=ascii_only)) for r in rows], keep=None)
         runs.move_cursor(row=0, animate=False)
 
     def _show_run(self, run_id: int | None) -> None:

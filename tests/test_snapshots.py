@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from textual.pilot import Pilot
 
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
@@ -41,6 +42,14 @@ def frozen() -> Iterator[None]:
         yield
 
 
+async def settle(pilot: Pilot[None]) -> None:
+    """Let start-up workers (missed detection) finish; drop their toasts."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
     """The app on the demo database as Admin 'alice' in UTC."""
     config = Config.model_validate({"ui": {"timezone": "UTC", "ascii_only": ascii_only}})
@@ -52,23 +61,25 @@ def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_160x48(snap_compare: SnapCompare, demo_url: str) -> None:
     """The three panes side by side on a wide terminal."""
-    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), press=["_"])
+    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), run_before=settle)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_80x24(snap_compare: SnapCompare, demo_url: str) -> None:
     """Stacked panes on a classic 80×24 SSH terminal."""
-    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), press=["_"])
+    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), run_before=settle)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_ascii_after_moving(snap_compare: SnapCompare, demo_url: str) -> None:
     """ASCII markers, cursor on the third job after j j."""
     app = demo_app(demo_url, ascii_only=True)
-    assert snap_compare(app, terminal_size=(120, 36), press=["j", "j", "_", "_"])
+    assert snap_compare(app, terminal_size=(120, 36), press=["j", "j", "_", "_"], run_before=settle)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_help_screen(snap_compare: SnapCompare, demo_url: str) -> None:
     """The help lists every key of Run Checks."""
-    assert snap_compare(demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"])
+    assert snap_compare(
+        demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"], run_before=settle
+    )

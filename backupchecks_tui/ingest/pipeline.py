@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from backupchecks_tui.safe_text import storable
-from backupchecks_tui.services import overrides, runs
+from backupchecks_tui.services import missed, overrides, runs
 from parsers import MailView, Outcome, ParseResult, Registry
 from store.engine import read_connection
 from store.models import ImapState, MailMessage
@@ -156,6 +156,7 @@ class Pipeline:
                 )
                 if made:
                     overrides.apply_to_runs(conn, made, utcnow())
+                    missed.resolve_late(conn, made)
                 _remember_position(conn, origin)
         except IntegrityError:
             # Another process stored the same mail between our check and our insert.
@@ -189,6 +190,7 @@ class Pipeline:
             )
             if made:
                 overrides.apply_to_runs(conn, made, utcnow())
+                missed.resolve_late(conn, made)
         return result
 
 

@@ -13,7 +13,9 @@ from backupchecks_tui.errors import ConfigError
 from backupchecks_tui.ingest.imap import Fetcher, Progress
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
 from backupchecks_tui.roles import Action, Actor, require
+from backupchecks_tui.services import missed
 from parsers import default_registry
+from store.types import utcnow
 
 
 @dataclass
@@ -23,6 +25,8 @@ class FetchOutcome:
     stats: IngestStats
     warnings: list[str] = field(default_factory=list)
     password_source: str = ""
+    missed: int = 0
+    """Missed runs created by the detection that follows every fetch."""
 
 
 def imap_configured(config: Config) -> bool:
@@ -66,4 +70,5 @@ def fetch(
     total = IngestStats()
     for result in Fetcher(cfg, found.secret, pipeline, progress).run():
         total.merge(result.stats)
-    return FetchOutcome(total, warnings, found.source)
+    missing = missed.detect(engine, config.ui.zone, utcnow())
+    return FetchOutcome(total, warnings, found.source, len(missing))

@@ -1,0 +1,56 @@
+"""Cells of the Run Checks tables: one job of the queue, one run of a job."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+
+from rich.text import Text
+
+from backupchecks_tui.services.checks import RunRow
+from screens.style import REMARK, TICKET, literal, status_text
+from store.queries import QueueRow
+
+
+def age(day: date, today: date) -> str:
+    """How old the oldest unreviewed run is, in days ('today' for today's)."""
+    days = (today - day).days
+    return "today" if days <= 0 else f"{days}d"
+
+
+def job_cells(
+    row: QueueRow,
+    *,
+    selected: bool,
+    marks: tuple[bool, bool],
+    ascii_only: bool,
+    today: date,
+) -> list[Text | str]:
+    """Selection mark, worst status, customer, job, product, runs, age, 🎫/💬."""
+    ticket, remark = marks
+    flags = Text()
+    if ticket:
+        flags.append(TICKET[ascii_only])
+    if remark:
+        flags.append(REMARK[ascii_only])
+    return [
+        Text("*" if selected else " ", style="bold cyan"),
+        status_text(row.worst_status, ascii_only=ascii_only),
+        literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
+        literal(row.job_name, 28),
+        literal(row.product, 14),
+        Text(str(row.runs), justify="right"),
+        Text(age(row.oldest_day, today), justify="right"),
+        flags,
+    ]
+
+
+def run_cells(run: RunRow, zone: tzinfo, *, ascii_only: bool) -> list[Text | str]:
+    """Day, status (with override badge), start, problem/objects, message."""
+    start = run.started_at.astimezone(zone).strftime("%H:%M") if run.started_at else "—"
+    return [
+        Text(run.run_day.isoformat()),
+        status_text(run.status, ascii_only=ascii_only, overridden=run.overridden),
+        Text(start),
+        Text(f"{run.problem_count}/{run.object_count}" if run.object_count else "—"),
+        literal(run.message, 60),
+    ]
