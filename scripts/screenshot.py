@@ -28,7 +28,9 @@ async def shoot(url: str, target: Path) -> None:
     workspace = Workspace(open_database(url), Actor("alice", Role.ADMIN), config, "demo database")
     app = BackupChecksApp(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        app.clear_notifications()
         await pilot.press("j", "j")
         await pilot.pause(0.3)
         target.write_text(app.export_screenshot(title="backupchecks-tui — Run Checks"))

@@ -213,12 +213,17 @@ _KIND_PARSER = {
 _NO_WARNING = {"pve-vzdump", "pbs-verify", "pbs-gc"}
 
 
-@pytest.mark.parametrize("kind", sorted(_KIND_PARSER))
-@pytest.mark.parametrize("status", ["success", "warning", "failed"])
+_CASES = [
+    (kind, status)
+    for kind in sorted(_KIND_PARSER)
+    for status in ("success", "warning", "failed")
+    if not (kind in _NO_WARNING and status == "warning")  # those products have no warning
+]
+
+
+@pytest.mark.parametrize(("kind", "status"), _CASES)
 def test_each_generator_parses_with_its_status(kind: str, status: DemoStatus) -> None:
     """Every product builder yields a mail its parser reads, with the status it was given."""
-    if kind in _NO_WARNING and status == "warning":
-        pytest.skip("the product has no warning level")
     start = datetime(2025, 6, 1, 22, 0, 3, tzinfo=UTC)
     objects: tuple[DemoObject, ...] = ()
     if kind in {"veeam-backup", "veeam-copy", "veeam-agent", "veeam-m365", "pve-vzdump"}:

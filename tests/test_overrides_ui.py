@@ -40,13 +40,17 @@ async def test_mark_success_then_override_for_all_jobs(tmp_path: Path) -> None:
         assert isinstance(dialog, OverrideDialog)
         assert dialog.query_one("#ov-object", Input).value == "vm-1"
         assert "Covers in this run: vm-1" in str(dialog.query_one("#ov-preview", Static).render())
-        dialog.query_one("#ov-scope", Select).value = "all"
-        dialog.query_one("#ov-text", Input).value = ""
+        # keyboard only: open the scope list, pick "All jobs", save without a reason
+        assert isinstance(app.focused, Select)
+        await pilot.press("enter", "down", "enter")
         await pilot.pause()
+        assert dialog.query_one("#ov-scope", Select).value == "all"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "reason" in str(dialog.query_one("#ov-error", Static).render()).lower()
-        dialog.query_one("#ov-reason", Input).value = "vm-1 always warns (CBT)"
+        while app.focused is not dialog.query_one("#ov-reason", Input):
+            await pilot.press("tab")
+        await pilot.press(*"vm-1 always warns (CBT)")
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ConfirmDialog)
