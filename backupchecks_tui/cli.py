@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -129,6 +130,18 @@ def run_app(app: AppContext, *, app_engine: Engine, label: str, demo: bool = Fal
     BackupChecksApp(workspace).run()
 
 
+def _demo_missed(engine: Engine, zone: ZoneInfo) -> None:
+    """Missed runs as of the demo's Monday 07:30 (the scenario's "now"), not the wall clock."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from backupchecks_tui.demo.scenario import MORNING  # noqa: PLC0415
+    from backupchecks_tui.services import missed  # noqa: PLC0415
+
+    morning = datetime.combine(datetime.now(zone).date(), MORNING, zone)
+    created = missed.detect(engine, zone, min(morning, datetime.now(zone)))
+    err_console.print(f"demo: {len(created)} expected runs never reported (Missed).")
+
+
 def run_demo(app: AppContext) -> None:
     """Build the demo database in a temporary folder (real import path) and open it."""
     import tempfile  # noqa: PLC0415
@@ -149,6 +162,7 @@ def run_demo(app: AppContext) -> None:
             f"from {summary.mails} mails; {summary.queue_jobs} jobs to review."
         )
         engine = open_database(url)
+        _demo_missed(engine, app.config.ui.zone)
         try:
             run_app(app, app_engine=engine, label="demo database (thrown away on exit)", demo=True)
         finally:

@@ -67,8 +67,9 @@ class BackupChecksApp(App[None]):
 
     def on_mount(self) -> None:
         """Look for missed runs now and every few minutes; fetch on a timer if asked."""
-        self.detect_missed()
-        self.set_interval(MISSED_EVERY_SECONDS, self.detect_missed)
+        if not self.workspace.demo:  # the demo's clock stops at its Monday morning
+            self.detect_missed()
+            self.set_interval(MISSED_EVERY_SECONDS, self.detect_missed)
         minutes = self.workspace.config.imap.fetch_interval_minutes
         if minutes and self.check_action("fetch", ()):
             self.set_interval(minutes * 60, self.action_fetch)

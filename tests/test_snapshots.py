@@ -19,6 +19,7 @@ from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import build_demo
 from backupchecks_tui.roles import Actor, Role
+from backupchecks_tui.services import missed
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 
@@ -32,6 +33,9 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("snap") / "demo.db"
     url = f"sqlite:///{path}"
     build_demo(url, today=MONDAY)
+    engine = open_database(url)
+    missed.detect(engine, UTC, datetime(2026, 11, 23, 7, 30, tzinfo=UTC))
+    engine.dispose()
     return url
 
 
