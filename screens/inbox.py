@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -11,21 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import inbox
+from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
-
-if TYPE_CHECKING:
-    from screens.app import BackupChecksApp
 
 NARROW = 120
 STATE_FILTERS: list[tuple[str, frozenset[str]]] = [
@@ -56,7 +53,7 @@ class InboxState:
     state_filter: int = 0
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(AreaScreen):
     """The unparsed inbox: list of mails | the mail as text."""
 
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
@@ -69,14 +66,6 @@ class InboxScreen(Screen[None]):
         self.view = InboxState()
         self.selected: set[int] = set()
         self.total = 0
-
-    @property
-    def bc_app(self) -> BackupChecksApp:
-        """The app, typed."""
-        from screens.app import BackupChecksApp  # noqa: PLC0415 - import cycle
-
-        assert isinstance(self.app, BackupChecksApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         """Status bar, header, filter, list | mail, footer."""

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import checks, overrides
+from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog
 from screens.override_dialog import OverrideDialog
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
-
-if TYPE_CHECKING:
-    from screens.app import BackupChecksApp
 
 Which = Literal["active", "expired", "all"]
 FILTERS: list[Which] = ["active", "expired", "all"]
@@ -41,7 +38,7 @@ def _when(moment: datetime | None, zone: tzinfo, empty: str = "—") -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d") if moment else empty
 
 
-class OverridesScreen(Screen[None]):
+class OverridesScreen(AreaScreen):
     """The list of overrides; expired and disabled ones stay visible."""
 
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
@@ -53,14 +50,6 @@ class OverridesScreen(Screen[None]):
         super().__init__()
         self.which: Which = "active"
         self.rows: dict[int, overrides.OverrideRow] = {}
-
-    @property
-    def bc_app(self) -> BackupChecksApp:
-        """The app, typed."""
-        from screens.app import BackupChecksApp  # noqa: PLC0415 - import cycle
-
-        assert isinstance(self.app, BackupChecksApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         """Status bar, header, table, footer."""

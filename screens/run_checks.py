@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -21,6 +20,7 @@ from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
 from backupchecks_tui.services import checks, customers, overrides, review
 from backupchecks_tui.services.review import ReviewReceipt
+from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.override_dialog import OverrideDialog
@@ -29,9 +29,6 @@ from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from store.queries import QueueFilter, QueueRow
-
-if TYPE_CHECKING:
-    from screens.app import BackupChecksApp
 
 PAGE = 300
 FOLLOW_DELAY = 0.08
@@ -61,7 +58,7 @@ COMMANDS = [
 ]
 
 
-class RunChecksScreen(Screen[None]):
+class RunChecksScreen(AreaScreen):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
@@ -83,14 +80,6 @@ class RunChecksScreen(Screen[None]):
         self._pending: tuple[str, int | None] | None = None
         self._timer: Timer | None = None
         self._last_move = 0.0
-
-    @property
-    def bc_app(self) -> BackupChecksApp:
-        """The app, typed."""
-        from screens.app import BackupChecksApp  # noqa: PLC0415 - import cycle
-
-        assert isinstance(self.app, BackupChecksApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         """Status bar, queue header, filter input, three panes, footer."""
