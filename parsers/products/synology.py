@@ -127,11 +127,20 @@ def _unbracket(text: str) -> str:
 
 # --- Hyper Backup ----------------------------------------------------------------------
 
-_HB_SUBJECT = re.compile(r"hyper backup|databackupopgave|datensicherungsaufgabe", re.I)
-_HB_BODY = re.compile(
-    r"Datensicherungsaufgabe|Hyper Backup|\.hbk\b|Backupopgave\s*:|Backup task\s*:", re.I
+_HB_SUBJECT = re.compile(
+    r"hyper backup|databackupopgave|datensicherungsaufgabe|data backup task", re.I
 )
-_TASK_LABELS = ("Datensicherungsaufgabe", "Sicherungsaufgabe", "Backupopgave", "Backup task")
+_HB_BODY = re.compile(
+    r"Datensicherungsaufgabe|Hyper Backup|\.hbk\b|Backupopgave\s*:|Backup task\s*:|Task\s*:",
+    re.I,
+)
+_TASK_LABELS = (
+    "Datensicherungsaufgabe",
+    "Sicherungsaufgabe",
+    "Backupopgave",
+    "Backup task",
+    "Task",
+)
 _TARGET_LABELS = (
     "Datensicherungsziel",
     "Sicherungsziel",
@@ -147,6 +156,8 @@ _GROWTH_LABELS = ("Erhöhte Zielgröße", "Øget destinationsstørrelse", "Incre
 _FROM_LINE = re.compile(r"^(?:Von|Fra|From|Da|De)\s+(\S+)\s*$", re.M)
 _SUBJECT_TASK = re.compile(
     r"\s[-–]\s(?P<task>.+?)\s+(?:erfolgreich|fehlgeschlagen)\s+auf\s+(?P<host>\S+)"
+    r"|data backup task\s+(?P<task_en>.+?)\s+on\s+(?P<host_en>\S+)",
+    re.I,
 )
 _SUBJECT_HOST = re.compile(r"\s(?:auf|på|on)\s+(?P<host>[^\s\]]+)(?:\s+\S+)?\s*$")
 _QUOTED_SUBJECT_LABELS = ("Subject", "Betreff", "Emne", "Oggetto", "Objet")
@@ -178,7 +189,10 @@ class HyperBackupParser:
         if found is None:
             return []
         from_subject = _SUBJECT_TASK.search(subject)
-        task = _field(body, _TASK_LABELS) or (from_subject.group("task") if from_subject else "")
+        subject_task = (
+            (from_subject.group("task") or from_subject.group("task_en")) if from_subject else ""
+        )
+        task = _field(body, _TASK_LABELS) or subject_task or ""
         started = _start(body, mail)
         duration = parse_duration_words(_field(body, _DURATION_LABELS))
         return [
