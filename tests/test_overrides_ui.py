@@ -41,15 +41,19 @@ async def test_mark_success_then_override_for_all_jobs(tmp_path: Path) -> None:
         assert dialog.query_one("#ov-object", Input).value == "vm-1"
         assert "Covers in this run: vm-1" in str(dialog.query_one("#ov-preview", Static).render())
         # keyboard only: open the scope list, pick "All jobs", save without a reason
-        assert isinstance(app.focused, Select)
+        assert app.focused is dialog.query_one("#ov-scope", Select)
         await pilot.press("enter", "down", "enter")
         await pilot.pause()
         assert dialog.query_one("#ov-scope", Select).value == "all"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "reason" in str(dialog.query_one("#ov-error", Static).render()).lower()
-        while app.focused is not dialog.query_one("#ov-reason", Input):
+        reason = dialog.query_one("#ov-reason", Input)
+        for _ in range(12):  # tab through the form to the reason field
+            if reason.has_focus:
+                break
             await pilot.press("tab")
+        assert reason.has_focus
         await pilot.press(*"vm-1 always warns (CBT)")
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
