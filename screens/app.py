@@ -20,14 +20,20 @@ from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import coverage, missed, overrides
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
+from screens.daily_jobs import DailyJobsScreen
 from screens.dialogs import HelpScreen, TableScreen
 from screens.inbox import InboxScreen
 from screens.overrides import OverridesScreen
+from screens.remarks import RemarksScreen
 from screens.run_checks import RunChecksScreen
+from screens.tickets import TicketsScreen
 from screens.widgets.status_bar import StatusBar
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
+    Command("switch_mode('daily')", "2", "Daily Jobs", "Each job's status per day."),
+    Command("switch_mode('tickets')", "3", "Tickets", "Follow-up of known problems."),
+    Command("switch_mode('remarks')", "4", "Remarks", "Notes on customers, jobs, objects."),
     Command("switch_mode('overrides')", "5", "Overrides", "Rules that silence known noise."),
     Command("switch_mode('inbox')", "6", "Inbox", "Mail no parser could read."),
     Command("fetch", "f", "Fetch", "Fetch new report mail from the IMAP server now."),
@@ -49,8 +55,11 @@ class BackupChecksApp(App[None]):
     TITLE = "backupchecks-tui"
     MODES: ClassVar = {
         "checks": RunChecksScreen,
+        "tickets": TicketsScreen,
+        "remarks": RemarksScreen,
         "overrides": OverridesScreen,
         "inbox": InboxScreen,
+        "daily": DailyJobsScreen,
     }
     DEFAULT_MODE = "checks"
     COMMAND_LIST: ClassVar[list[Command]] = APP_COMMANDS

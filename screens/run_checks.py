@@ -116,6 +116,11 @@ class RunChecksScreen(AreaScreen):
         self.reload()
         jobs.focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from another mode: tickets, remarks or overrides may have changed the queue."""
+        if self.loaded:
+            self.reload()
+
     def on_resize(self, event: Resize) -> None:
         """Stack the panes on narrow terminals (80×24 over SSH); re-wrap the detail."""
         self.set_class(event.size.width < NARROW, "narrow")

@@ -1,0 +1,318 @@
+"""A job's history: a 30-day status strip, its schedule settings and its runs, paged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import Footer, Static
+
+from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.roles import Action
+from backupchecks_tui.services import daily, schedules
+from backupchecks_tui.services.schedules import WEEKDAY_NAMES, Kind, Schedule
+from screens.base import AreaScreen
+from screens.commands import Command, bindings
+from screens.dialogs import PromptDialog
+from screens.style import ASCII_ICONS, STATUS_STYLE, literal, status_text
+from screens.widgets.status_bar import StatusBar
+from screens.widgets.tables import KeyedTable
+
+PAGE_SIZE = 50
+STRIP_DAYS = 30
+
+COMMANDS = [
+    Command("close", "escape", "Back", "Back to Daily Jobs."),
+    Command("next_page", "n", "Next page", "Older runs."),
+    Command("previous_page", "p", "Prev page", "Newer runs."),
+    Command("toggle_paused", "P", "Pause/resume", "Pause the job (never missed) or resume it."),
+    Command("set_grace", "G", "Grace", "Set the grace period in minutes.", priority=True),
+    Command("set_schedule", "S", "Schedule", "Set the schedule by hand, or 'auto' to learn it."),
+]
+MANAGE = {"toggle_paused", "set_grace", "set_schedule"}
+SCHEDULE_HELP = "daily 22:00 · weekdays 21:30 · weekly mon 23:00 · monthly 1 02:00 · auto"
+_DAYS = {name.lower(): n for n, name in enumerate(WEEKDAY_NAMES)}
+
+
+def parse_schedule(text: str) -> Schedule | None:
+    """A schedule typed by hand; None for "auto" (back to the learned one).
+
+    Accepts "daily 22:00", "weekdays 21:30", "weekly mon 23:00", "mon,wed,fri 22:00",
+    "monthly 1 02:00" and "monthly last 02:00"; raises ValueError with a readable message.
+    """
+    words = text.lower().replace(",", " ").split()
+    if words == ["auto"]:
+        return None
+    if len(words) < 2:
+        raise ValueError(f"Type a rhythm and a time, e.g. {SCHEDULE_HELP}.")
+    start = _parse_time(words[-1])
+    kind, args = words[0], words[1:-1]
+    if kind == "daily" and not args:
+        return Schedule(Kind.DAILY, start=start)
+    if kind == "weekdays" and not args:
+        return Schedule(Kind.WEEKDAYS, start=start)
+    if kind == "weekly" and len(args) == 1:
+        return Schedule(Kind.WEEKLY, start=start, weekdays=frozenset({_weekday(args[0])}))
+    if kind == "monthly" and len(args) == 1:
+        return Schedule(Kind.MONTHLY_DAY, start=start, month_day=_month_day(args[0]))
+    if kind in _DAYS:
+        days = frozenset(_weekday(word) for word in [kind, *args])
+        return schedules.schedule_for_weekdays(days, start)
+    raise ValueError(f"{text.strip()!r} is not a schedule; try {SCHEDULE_HELP}.")
+
+
+def _parse_time(word: str) -> time:
+    """HH:MM."""
+    try:
+        return time.fromisoformat(word if len(word) > 4 else f"0{word}")
+    except ValueError:
+        raise ValueError(f"{word!r} is not a time; use HH:MM, e.g. 22:00.") from None
+
+
+def _weekday(word: str) -> int:
+    """mon … sun (or longer names) as 0 … 6."""
+    day = _DAYS.get(word[:3])
+    if day is None:
+        raise ValueError(f"{word!r} is not a weekday; use mon, tue, … sun.")
+    return day
+
+
+def _month_day(word: str) -> int:
+    """1 … 31, or "last" (31, clipped to the month)."""
+    if word == "last":
+        return 31
+    if word.isdigit() and 1 <= int(word) <= 31:
+        return int(word)
+    raise ValueError(f"{word!r} is not a day of the month; use 1 to 31 or last.")
+
+
+def _size(value: int | None) -> str:
+    """Bytes in a readable unit."""
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def _at(moment: datetime | None, zone: tzinfo, fmt: str = "%H:%M") -> str:
+    """A local time, or a dash."""
+    return moment.astimezone(zone).strftime(fmt) if moment else "—"
+
+
+def strip_text(strip: list[tuple[date, str]], *, ascii_only: bool) -> Text:
+    """One coloured cell per day, oldest first; a dim dot for days without runs."""
+    text = Text()
+    for _, status in strip:
+        if status == daily.NO_RUN:
+            text.append("." if ascii_only else "·", style="dim")
+        else:
+            text.append(ASCII_ICONS[status] if ascii_only else "█", style=STATUS_STYLE[status])
+    return text
+
+
+class JobHistoryScreen(AreaScreen):
+    """One job: the status strip, schedule, pause and grace, and all runs (50 a page)."""
+
+    COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
+    TITLE = "Job history"
+    AUTO_FOCUS = "#history"
+    DEFAULT_CSS = """
+    JobHistoryScreen #history-header {
+        height: auto;
+        padding: 0 1;
+        border-bottom: solid $panel-lighten-2;
+    }
+    JobHistoryScreen #history {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, job_id: int, title: str, end_day: date) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.job_title = title
+        self.end_day = end_day
+        self.page = 0
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        """Status bar, header (strip and schedule), runs, footer."""
+        yield StatusBar()
+        yield Static(id="history-header")
+        yield KeyedTable(id="history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and the first page."""
+        self.query_one(KeyedTable).add_columns(
+            "Day", "Status", "Start", "End", "Expected", "Size", "Transferred",
+            "Objects", "Problems", "Message",
+        )  # fmt: skip
+        self.reload()
+
+    @property
+    def pages(self) -> int:
+        """How many pages of runs there are (at least one)."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def reload(self) -> None:
+        """Header and the current page of runs."""
+        engine = self.bc_app.workspace.engine
+        self.total = daily.history_count(engine, self.job_id)
+        self.page = min(self.page, self.pages - 1)
+        runs = daily.job_history(engine, self.job_id, PAGE_SIZE, self.page * PAGE_SIZE)
+        table = self.query_one(KeyedTable)
+        table.fill([(r.run_id, self._cells(r)) for r in runs], keep=table.current_key)
+        self._header()
+
+    def _cells(self, run: daily.HistoryRow) -> list[Text | str]:
+        """The table cells of one run."""
+        zone = self.bc_app.zone
+        status = status_text(
+            run.status, ascii_only=self.bc_app.workspace.ascii_only, overridden=run.overridden
+        )
+        if run.resolved_by_run_id is not None:
+            status.append(f" → late run #{run.resolved_by_run_id}", style="dim")
+        return [
+            Text(f"{run.run_day:%a %Y-%m-%d}"),
+            status,
+            Text(_at(run.started_at, zone)),
+            Text(_at(run.ended_at, zone)),
+            Text(_at(run.expected_at, zone)),
+            Text(_size(run.size_bytes), justify="right"),
+            Text(_size(run.transferred_bytes), justify="right"),
+            Text(str(run.object_count), justify="right"),
+            Text(str(run.problem_count or ""), justify="right"),
+            literal(run.message, 60),
+        ]
+
+    def _header(self) -> None:
+        """Job name, 30-day strip, schedule with confidence, paused flag, grace, page."""
+        ws = self.bc_app.workspace
+        settings = schedules.job_schedule(ws.engine, self.job_id)
+        strip = daily.status_strip(ws.engine, self.job_id, self.end_day, STRIP_DAYS)
+        text = literal(self.job_title, 100, style="bold")
+        text.append(f"\nlast {STRIP_DAYS} days to {self.end_day:%Y-%m-%d}: ")
+        text.append_text(strip_text(strip, ascii_only=ws.ascii_only))
+        text.append("\nschedule: ")
+        text.append_text(_schedule_text(settings))
+        text.append(" · grace: ")
+        minutes = int(settings.grace.total_seconds() // 60)
+        text.append(f"{minutes} min" + (" (default)" if settings.grace_minutes is None else ""))
+        if settings.paused:
+            text.append(" · PAUSED (never missed)", style="bold yellow")
+        text.append(f"\n{self.total} runs · page {self.page + 1}/{self.pages}", style="dim")
+        self.query_one("#history-header", Static).update(text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        """Hide schedule changes from those who may not make them."""
+        if action in MANAGE:
+            return self.bc_app.workspace.actor.can(Action.MANAGE_SCHEDULES)
+        return True
+
+    def action_close(self) -> None:
+        """Back to where the history was opened."""
+        self.dismiss(None)
+
+    def action_next_page(self) -> None:
+        """Older runs."""
+        if self.page + 1 < self.pages:
+            self.page += 1
+            self.reload()
+
+    def action_previous_page(self) -> None:
+        """Newer runs."""
+        if self.page > 0:
+            self.page -= 1
+            self.reload()
+
+    def action_toggle_paused(self) -> None:
+        """Pause or resume the job."""
+        ws = self.bc_app.workspace
+        paused = not schedules.job_schedule(ws.engine, self.job_id).paused
+        if self._apply(lambda: schedules.set_paused(ws.engine, ws.actor, self.job_id, paused)):
+            self.notify("Job paused: it will never go missed." if paused else "Job resumed.")
+
+    @work
+    async def action_set_grace(self) -> None:
+        """Ask for the grace period in minutes (empty = the default)."""
+        ws = self.bc_app.workspace
+        current = schedules.job_schedule(ws.engine, self.job_id).grace_minutes
+        answer = await self.app.push_screen_wait(
+            PromptDialog(
+                "Grace period in minutes (empty for the default)",
+                "" if current is None else str(current),
+                str(schedules.DEFAULT_GRACE_MINUTES),
+            )
+        )
+        if answer.value is None:
+            return
+        value = answer.value.strip()
+        if value and not value.isdigit():
+            self.notify(f"{value!r} is not a number of minutes.", severity="error")
+            return
+        minutes = int(value) if value else None
+        if self._apply(lambda: schedules.set_grace(ws.engine, ws.actor, self.job_id, minutes)):
+            self.notify("Grace period saved.")
+
+    @work
+    async def action_set_schedule(self) -> None:
+        """Ask for a schedule ("daily 22:00", … "auto")."""
+        answer = await self.app.push_screen_wait(
+            PromptDialog("Schedule", placeholder=SCHEDULE_HELP)
+        )
+        if answer.value is None:
+            return
+        try:
+            schedule = parse_schedule(answer.value)
+        except ValueError as error:
+            self.notify(str(error), title="Not a schedule", severity="error", timeout=8)
+            return
+        if self._apply(lambda: self._store_schedule(schedule)):
+            self.notify(
+                f"Schedule set: {schedule.describe()}."
+                if schedule
+                else "Schedule set back to learned."
+            )
+
+    def _store_schedule(self, schedule: Schedule | None) -> None:
+        """Save a schedule set by hand; "auto" relearns this job's schedule at once."""
+        ws = self.bc_app.workspace
+        schedules.set_schedule(ws.engine, ws.actor, self.job_id, schedule)
+        if schedule is None:
+            now = datetime.now(UTC)
+            schedules.learn_all(ws.engine, self.bc_app.zone, now, job_ids=[self.job_id])
+
+    def _apply(self, change: Callable[[], object]) -> bool:
+        """Run `change()`, show an error if it is refused, reload; whether it worked."""
+        try:
+            change()
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return False
+        self.reload()
+        return True
+
+
+def _schedule_text(settings: schedules.JobSchedule) -> Text:
+    """The schedule with where it comes from and how sure it is."""
+    schedule = settings.schedule
+    if schedule is None:
+        return Text("none yet (learning)", style="dim")
+    text = literal(schedule.describe(), style="bold")
+    if settings.manual:
+        text.append(" (set by hand)", style="cyan")
+    else:
+        sure = "" if schedule.confident else ", not sure enough to go missed"
+        text.append(f" (learned, confidence {schedule.confidence:.0%}{sure})", style="dim")
+    return text

@@ -1,0 +1,393 @@
+"""Tickets (3): the list of tickets | one ticket's fields, scopes, runs and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.markdown import Markdown
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.widgets import DataTable, Footer, Input, RichLog, Static
+
+from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.roles import Action
+from backupchecks_tui.services import tickets
+from backupchecks_tui.services.tickets import STATE_LABELS, Outcome, StateFilter
+from screens.base import AreaScreen
+from screens.commands import Command, bindings
+from screens.dialogs import ConfirmDialog, PromptDialog
+from screens.follow_up import (
+    FILTERS,
+    NARROW,
+    detail_css,
+    find_scope,
+    parse_day,
+    run_counts,
+    stamp,
+    write_sections,
+)
+from screens.style import literal
+from screens.widgets.status_bar import StatusBar
+from screens.widgets.tables import KeyedTable
+
+STATE_STYLE = {"open": "bold yellow", "in_progress": "cyan", "on_hold": "magenta"}
+OUTCOME_KEYS: dict[str, Outcome] = {"f": "false_alarm", "d": "data_lost", "r": "reprocessed"}
+
+COMMANDS = [
+    Command("new", "n", "New", "Open a new ticket (title, then a job or customer)."),
+    Command("start", "s", "Start", "Mark the ticket as in progress."),
+    Command("hold", "h", "Hold", "Put the ticket on hold until a date (YYYY-MM-DD)."),
+    Command("resume", "u", "Resume", "Take the ticket off hold before its date."),
+    Command("comment", "c", "Comment", "Add a comment to the timeline."),
+    Command("edit", "E", "Edit", "Change the title and the code."),
+    Command("resolve", "x", "Resolve", "Close with a category and an outcome."),
+    Command("reopen", "o", "Reopen", "Open a resolved ticket again."),
+    Command("toggle_select", "space", "Select", "Select or unselect a ticket to merge."),
+    Command("merge", "M", "Merge", "Merge the selected tickets into the current one."),
+    Command("cycle_filter", "F", "State", "Cycle: active, resolved, all."),
+    Command("filter_text", "slash", "Search", "Search #N, code, title, text.", key_display="/"),
+]
+
+WRITE_ACTIONS = {"new", "start", "hold", "resume", "comment", "edit", "resolve", "reopen", "merge"}
+STATE_ACTIONS = {"start", "hold", "resume", "comment", "edit", "resolve", "reopen", "merge"}
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+class TicketsScreen(AreaScreen):
+    """Tickets: filterable list | the current ticket in full."""
+
+    DEFAULT_CSS = detail_css("TicketsScreen", "tickets")
+    COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
+    TITLE = "Tickets"
+    AUTO_FOCUS = "#tickets-list"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.which: StateFilter = "active"
+        self.text = ""
+        self.rows: dict[int, tickets.TicketRow] = {}
+        self.selected: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        """Status bar, header, search box, list | detail, footer."""
+        yield StatusBar()
+        yield Static(id="tickets-header")
+        yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
+        with Horizontal(id="tickets-panes"):
+            yield KeyedTable(id="tickets-list")
+            yield RichLog(id="tickets-detail", wrap=True, markup=False, highlight=False)
+        yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        """Stack the panes on narrow terminals."""
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    def on_mount(self) -> None:
+        """Columns, then the first load."""
+        self.query_one(KeyedTable).add_columns(
+            " ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created"
+        )
+        self.query_one("#tickets-filter", Input).display = False
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Reload when the mode is entered again."""
+        self.reload()
+
+    def reload(self) -> None:
+        """Load the list, keeping the cursor, and show the current ticket."""
+        ws = self.bc_app.workspace
+        found = tickets.list_tickets(ws.engine, self.which, text=self.text)
+        self.rows = {r.id: r for r in found}
+        self.selected &= set(self.rows)
+        runs = run_counts(ws.engine, [r.id for r in found])
+        table = self.query_one(KeyedTable)
+        table.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text("*" if r.id in self.selected else " ", style="bold cyan"),
+                        Text(r.label, style="bold"),
+                        literal(r.code, 10),
+                        Text(
+                            STATE_LABELS.get(r.state, r.state), style=STATE_STYLE.get(r.state, "")
+                        ),
+                        literal(r.title, 26),
+                        literal(r.scope_summary, 20),
+                        Text(str(runs.get(r.id, 0)), justify="right"),
+                        Text(r.created_at.astimezone(self.bc_app.zone).strftime("%Y-%m-%d")),
+                    ],
+                )
+                for r in found
+            ],
+            keep=table.current_key,
+        )
+        parts = [f"{len(found)} tickets · {self.which}"]
+        if self.text:
+            parts.append(f"search: {self.text!r}")
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected")
+        self.query_one("#tickets-header", Static).update(Text("  ·  ".join(parts), style="bold"))
+        self._show(table.current_key)
+
+    def _show(self, ticket_id: int | None) -> None:
+        log = self.query_one("#tickets-detail", RichLog)
+        log.clear()
+        self.refresh_bindings()
+        if ticket_id is None:
+            log.write(Text("No tickets here. n opens one; F shows resolved ones.", style="dim"))
+            return
+        zone = self.bc_app.zone
+        detail = tickets.ticket_detail(self.bc_app.workspace.engine, ticket_id)
+        t = detail.ticket
+        head = Text(f"{t.label} ", style="bold")
+        head.append_text(literal(t.title, style="bold"))
+        log.write(head)
+        state = STATE_LABELS.get(t.state, t.state)
+        if t.on_hold_until:
+            state += f" until {stamp(t.on_hold_until, zone)}"
+        if t.merged_into_number:
+            state += f" into #{t.merged_into_number}"
+        fields = [
+            ("State", state),
+            ("Code", t.code or "—"),
+            ("Created", f"{stamp(t.created_at, zone)} by {t.created_by}"),
+            ("Active from", stamp(t.active_from, zone)),
+        ]
+        if t.closed_at:
+            fields.append(("Closed", f"{stamp(t.closed_at, zone)} by {t.closed_by}"))
+        if t.close_outcome:
+            outcome = t.close_outcome.replace("_", " ")
+            fields.append(("Outcome", f"{t.close_category} — {outcome}"))
+        if detail.merged_from:
+            fields.append(("Merged from", ", ".join(f"#{n}" for n in detail.merged_from)))
+        for name, value in fields:
+            log.write(Text(f"{name:>12}: ", style="dim") + literal(value))
+        if t.description:
+            log.write(Text("\nDescription", style="bold underline"))
+            log.write(Markdown(t.description))
+        write_sections(log, zone, detail.scopes, detail.runs, detail.timeline)
+        log.scroll_home(animate=False)
+
+    @on(DataTable.RowHighlighted, "#tickets-list")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        self._show(int(key) if key is not None else None)
+
+    def _current(self) -> tickets.TicketRow | None:
+        key = self.query_one(KeyedTable).current_key
+        return self.rows.get(key) if key is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        """Hide what the role or the current ticket's state does not allow."""
+        writer = self.bc_app.workspace.actor.can(Action.TICKET_WRITE)
+        if action in WRITE_ACTIONS | {"toggle_select"} and not writer:
+            return False
+        if action in STATE_ACTIONS | {"toggle_select"}:
+            row = self._current()
+            if row is None or action not in tickets.allowed_actions(row.state) | {"toggle_select"}:
+                return False
+        if action == "merge":
+            current = self._current()
+            return current is not None and bool(self.selected - {current.id})
+        return True
+
+    def _apply(self, message: str, change: Callable[[], object]) -> None:
+        """Run the service call `change`, then reload and say so, or show its error."""
+        try:
+            change()
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.reload()
+        self.notify(message)
+
+    async def _ask(self, title: str, value: str = "", placeholder: str = "") -> str | None:
+        """Prompt for one line; None when cancelled or left empty."""
+        answer = await self.app.push_screen_wait(PromptDialog(title, value, placeholder))
+        return answer.value.strip() if answer.value and answer.value.strip() else None
+
+    @work
+    async def action_new(self) -> None:
+        """Title, then a job or customer name for the scope."""
+        ws = self.bc_app.workspace
+        title = await self._ask("New ticket — title")
+        if title is None:
+            return
+        name = await self._ask("Covers which job or customer?", placeholder="job or customer name")
+        if name is None:
+            return
+        scope = find_scope(ws.engine, name)
+        if scope is None:
+            self.notify(f"No single job or customer named {name!r}.", severity="error")
+            return
+        try:
+            view = tickets.open_ticket(ws.engine, ws.actor, title, scopes=[scope])
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.which = "active" if self.which == "resolved" else self.which
+        self.reload()
+        table = self.query_one(KeyedTable)
+        if str(view.id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(view.id)), animate=False)
+        self.notify(f"Ticket {view.label} opened.")
+
+    def action_resume(self) -> None:
+        """On hold → in progress."""
+        if row := self._current():
+            ws = self.bc_app.workspace
+            self._apply(
+                f"{row.label} back in progress.",
+                lambda: tickets.resume(ws.engine, ws.actor, row.id),
+            )
+
+    def action_start(self) -> None:
+        """Open → in progress."""
+        if row := self._current():
+            ws = self.bc_app.workspace
+            self._apply(
+                f"{row.label} in progress.", lambda: tickets.start(ws.engine, ws.actor, row.id)
+            )
+
+    @work
+    async def action_hold(self) -> None:
+        """On hold until a date typed as YYYY-MM-DD."""
+        row = self._current()
+        if row is None:
+            return
+        text = await self._ask(f"Hold {row.label} until (YYYY-MM-DD)", placeholder="2026-12-01")
+        if text is None:
+            return
+        until = parse_day(text, self.bc_app.zone)
+        if until is None:
+            self.notify(f"{text!r} is not a date like 2026-12-01.", severity="error")
+            return
+        ws = self.bc_app.workspace
+        self._apply(
+            f"{row.label} on hold until {until:%Y-%m-%d}.",
+            lambda: tickets.hold(ws.engine, ws.actor, row.id, until),
+        )
+
+    @work
+    async def action_comment(self) -> None:
+        """Add a comment."""
+        row = self._current()
+        if row is None or (body := await self._ask(f"Comment on {row.label}")) is None:
+            return
+        ws = self.bc_app.workspace
+        self._apply("Comment added.", lambda: tickets.comment(ws.engine, ws.actor, row.id, body))
+
+    @work
+    async def action_edit(self) -> None:
+        """Change the title, then the code."""
+        row = self._current()
+        if row is None or (title := await self._ask("Title", row.title)) is None:
+            return
+        answer = await self.app.push_screen_wait(PromptDialog("Code (e.g. PSA number)", row.code))
+        if answer.value is None:
+            return
+        ws = self.bc_app.workspace
+        self._apply(
+            f"{row.label} saved.",
+            lambda: tickets.edit(ws.engine, ws.actor, row.id, title=title, code=answer.value),
+        )
+
+    @work
+    async def action_resolve(self) -> None:
+        """Category, outcome, and for `reprocessed` the runs that made up for it."""
+        row = self._current()
+        if row is None or (category := await self._ask(f"Resolve {row.label} — category")) is None:
+            return
+        key = await self._ask(
+            "Outcome: f = false alarm, d = data lost, r = reprocessed", placeholder="f, d or r"
+        )
+        outcome = OUTCOME_KEYS.get((key or "")[:1].lower())
+        if outcome is None:
+            return
+        ws = self.bc_app.workspace
+        run_ids: list[int] = []
+        if outcome == "reprocessed":
+            candidates = tickets.reprocess_candidates(ws.engine, row.id)
+            if not candidates:
+                self.notify("No later run of a covered job to name.", severity="warning")
+                return
+            shown = ", ".join(f"{r.run_id} ({r.job} {r.run_day} {r.status})" for r in candidates)
+            picked = await self._ask(
+                f"Runs that made up for it: {shown}", placeholder="ids, e.g. 12 14"
+            )
+            if picked is None:
+                return
+            run_ids = [int(p) for p in picked.replace(",", " ").split() if p.isdigit()]
+        self._apply(
+            f"{row.label} resolved.",
+            lambda: tickets.resolve(
+                ws.engine, ws.actor, row.id, category, outcome, reprocessed_run_ids=run_ids
+            ),
+        )
+
+    def action_reopen(self) -> None:
+        """Resolved → open."""
+        if row := self._current():
+            ws = self.bc_app.workspace
+            self._apply(
+                f"{row.label} reopened.", lambda: tickets.reopen(ws.engine, ws.actor, row.id)
+            )
+
+    def action_toggle_select(self) -> None:
+        """Select or unselect the current ticket for a merge and move down."""
+        table = self.query_one(KeyedTable)
+        key = table.current_key
+        if key is None:
+            return
+        self.selected.symmetric_difference_update({key})
+        mark = Text("*" if key in self.selected else " ", style="bold cyan")
+        table.update_cell(str(key), table.ordered_columns[0].key, mark)
+        table.action_cursor_down()
+        self.refresh_bindings()
+
+    @work
+    async def action_merge(self) -> None:
+        """Merge the selected tickets into the current one after a confirmation."""
+        target = self._current()
+        if target is None:
+            return
+        sources = sorted(self.selected - {target.id})
+        labels = ", ".join(self.rows[i].label for i in sources if i in self.rows)
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(f"Merge {labels} into {target.label}?")
+        ):
+            return
+        ws = self.bc_app.workspace
+        self.selected.clear()
+        self._apply(
+            f"Merged {labels} into {target.label}.",
+            lambda: tickets.merge(ws.engine, ws.actor, target.id, sources),
+        )
+
+    def action_cycle_filter(self) -> None:
+        """Active → resolved → all."""
+        self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
+        self.reload()
+
+    def action_filter_text(self) -> None:
+        """Show the search box."""
+        box = self.query_one("#tickets-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#tickets-filter")
+    def _filtered(self, event: Input.Submitted) -> None:
+        self.text = event.value.strip()
+        event.input.display = bool(self.text)
+        self.reload()
+        self.query_one(KeyedTable).focus()

@@ -1,0 +1,268 @@
+"""Tickets (3) and Remarks (4) by keyboard: lifecycle, merge, roles, Run Checks markers;
+snapshots of both lists and of a ticket's detail with its timeline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import RichLog
+
+from backupchecks_tui.roles import Actor, Role
+from backupchecks_tui.services import remarks, tickets
+from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.workspace import Workspace
+from screens.app import BackupChecksApp
+from screens.dialogs import ConfirmDialog, PromptDialog
+from screens.follow_up import find_scope
+from screens.widgets.tables import KeyedTable
+from tests.mailfactory import synthetic_mail
+from tests.uihelpers import workspace
+
+SnapCompare = Callable[..., bool]
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+OPERATOR = Actor("olga", Role.OPERATOR)
+
+
+def mails() -> list[bytes]:
+    """job-a fails, job-b warns."""
+    return [
+        synthetic_mail(1, status="failed", job="job-a"),
+        synthetic_mail(2, status="warning", job="job-b"),
+    ]
+
+
+def job_scope(ws: Workspace, name: str) -> ScopeSpec:
+    """The scope of the job called `name`."""
+    scope = find_scope(ws.engine, name)
+    assert scope is not None
+    return scope
+
+
+async def answer(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the open prompt and confirm."""
+    assert isinstance(pilot.app.screen, PromptDialog)
+    await pilot.press(*text, "enter")
+    await pilot.pause(0.1)
+
+
+def detail_text(app: BackupChecksApp, pane: str) -> str:
+    """The detail pane as plain text."""
+    log = app.screen.query_one(pane, RichLog)
+    return "\n".join(strip.text for strip in log.lines)
+
+
+def active_keys(app: BackupChecksApp) -> set[str]:
+    """The keys of the screen's bindings that are available now."""
+    return {key for key, active in app.screen.active_bindings.items() if active.enabled}
+
+
+async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
+    """n, s, h, c, x (false alarm), o: every step lands in the timeline."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        await answer(pilot, "job-a fails every night")
+        await answer(pilot, "job-a")
+        rows = tickets.list_tickets(ws.engine, "all")
+        assert [r.title for r in rows] == ["job-a fails every night"]
+        assert "job-a" in rows[0].scope_summary
+        assert "s" in active_keys(app) and "o" not in active_keys(app)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        await pilot.press("h")
+        await pilot.pause(0.1)
+        await answer(pilot, "2099-01-01")
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        await answer(pilot, "vendor says *fixed*")
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        await answer(pilot, "vendor bug")
+        await answer(pilot, "f")
+        ticket = tickets.ticket_detail(ws.engine, rows[0].id).ticket
+        assert (ticket.state, ticket.close_outcome) == ("resolved", "false_alarm")
+        await pilot.press("F")  # active → resolved
+        await pilot.pause(0.1)
+        await pilot.press("o")
+        await pilot.pause(0.1)
+        kinds = [e.kind for e in tickets.ticket_detail(ws.engine, rows[0].id).timeline]
+        assert kinds == ["opened", "started", "put_on_hold", "comment", "resolved", "reopened"]
+        await pilot.press("F")  # resolved → all: the reopened ticket is back in view
+        await pilot.pause(0.1)
+        shown = detail_text(app, "#tickets-detail")
+        assert "vendor says *fixed*" in shown and "olga" in shown and "reopened" in shown
+
+
+async def test_merge_two_tickets_by_keyboard(tmp_path: Path) -> None:
+    """space selects the top ticket (the newest, #2) and moves to #1; M and y merge #2 into #1."""
+    ws = workspace(tmp_path, mails())
+    first = tickets.open_ticket(ws.engine, ws.actor, "first", scopes=[job_scope(ws, "job-a")])
+    second = tickets.open_ticket(ws.engine, ws.actor, "second", scopes=[job_scope(ws, "job-b")])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        table = app.screen.query_one(KeyedTable)
+        assert table.current_key == second.id
+        assert "M" not in active_keys(app)
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        assert table.current_key == first.id
+        assert "M" in active_keys(app)
+        await pilot.press("M")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "#2 into #1" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert table.row_count == 1
+    merged = tickets.ticket_detail(ws.engine, first.id)
+    assert merged.merged_from == (second.number,)
+    assert {s.job for s in merged.scopes} == {"job-a", "job-b"}
+    assert tickets.ticket_detail(ws.engine, second.id).ticket.state == "merged"
+
+
+async def test_viewer_reads_but_cannot_act(tmp_path: Path) -> None:
+    """A Viewer sees both lists; no write key is available."""
+    ws = workspace(tmp_path, mails(), role=Role.VIEWER, login="vera")
+    tickets.open_ticket(ws.engine, OPERATOR, "seen", scopes=[job_scope(ws, "job-a")])
+    remarks.add_remark(ws.engine, OPERATOR, "a note", [job_scope(ws, "job-b")])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        assert app.screen.query_one(KeyedTable).row_count == 1
+        assert not {"n", "s", "c", "x", "E", "M", "space"} & active_keys(app)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, PromptDialog)
+        await pilot.press("4")
+        await pilot.pause(0.1)
+        assert app.screen.query_one(KeyedTable).row_count == 1
+        assert not {"n", "x", "o"} & active_keys(app)
+
+
+async def test_remark_created_and_resolved(tmp_path: Path) -> None:
+    """n with a two-line text and a job, then x."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("4")
+        await pilot.pause(0.1)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        await answer(pilot, "planned maintenance\\nuntil Friday")
+        await answer(pilot, "job-b")
+        found = remarks.list_remarks(ws.engine, "all")
+        assert [r.body for r in found] == ["planned maintenance\nuntil Friday"]
+        assert "until Friday" in detail_text(app, "#remarks-detail")
+        await pilot.press("x")
+        await pilot.pause(0.1)
+    assert not remarks.list_remarks(ws.engine, "all")[0].active
+
+
+def job_flags(app: BackupChecksApp, job: str) -> str:
+    """The marker cell of `job`'s row in Run Checks."""
+    table = app.screen.query_one("#jobs", KeyedTable)
+    for index in range(table.row_count):
+        cells = [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(index)]
+        if job in cells:
+            return cells[-1]
+    raise AssertionError(job)
+
+
+async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None:
+    """🎫/💬 on job-a's row while covered; gone after resolving both."""
+    ws = workspace(tmp_path, mails())
+    scope = job_scope(ws, "job-a")
+    ticket = tickets.open_ticket(ws.engine, ws.actor, "t", scopes=[scope])
+    remark = remarks.add_remark(ws.engine, ws.actor, "r", [scope])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        assert "🎫" in job_flags(app, "job-a") and "💬" in job_flags(app, "job-a")
+        assert "🎫" not in job_flags(app, "job-b")
+        await pilot.press("3", "x")  # resolve the ticket by keyboard: false alarm
+        await pilot.pause(0.1)
+        await answer(pilot, "fixed")
+        await answer(pilot, "f")
+        await pilot.press("4", "x")  # and the remark
+        await pilot.pause(0.1)
+        await pilot.press("1", "ctrl+r")  # Run Checks does not reload on its own yet
+        await pilot.pause(0.2)
+        assert "🎫" not in job_flags(app, "job-a") and "💬" not in job_flags(app, "job-a")
+    assert tickets.ticket_detail(ws.engine, ticket.id).ticket.state == "resolved"
+    assert not remarks.remark_detail(ws.engine, remark.id).remark.active
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+
+@pytest.fixture
+def snap_ws(tmp_path: Path) -> Workspace:
+    """Two tickets (one with a full timeline) and two remarks, on a fixed clock."""
+    ws = workspace(tmp_path, mails(), role=Role.ADMIN, login="alice")
+    engine, actor = ws.engine, ws.actor
+    a, b = job_scope(ws, "job-a"), job_scope(ws, "job-b")
+    one = tickets.open_ticket(
+        engine,
+        actor,
+        "job-a fails every night",
+        code="PSA-1042",
+        description="The **repository** is full.\n\n- clean old points\n- add a disk",
+        scopes=[a],
+        now=NOW,
+    )
+    tickets.start(engine, actor, one.id, now=NOW.replace(hour=9))
+    tickets.comment(engine, actor, one.id, "asked the customer", now=NOW.replace(hour=10))
+    tickets.hold(engine, actor, one.id, datetime(2026, 12, 1, tzinfo=UTC), now=NOW.replace(hour=11))
+    tickets.open_ticket(engine, actor, "job-b warns on vm-1", scopes=[b], now=NOW)
+    remarks.add_remark(engine, actor, "planned maintenance\nuntil Friday", [a], now=NOW)
+    remarks.add_remark(engine, actor, "known quirk: CBT warning", [b], now=NOW)
+    return ws
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Monday 12:00 UTC, not ticking, in a UTC process (timeline sentences use local time)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    with time_machine.travel(NOW.replace(hour=12), tick=False):
+        yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("frozen")
+def test_tickets_list_and_detail_snapshot(snap_compare: SnapCompare, snap_ws: Workspace) -> None:
+    """The Tickets list with the first ticket's detail and timeline."""
+
+    async def go(pilot: Pilot[None]) -> None:
+        await pilot.press("3", "j")  # the newest (#2) is on top; #1 has the timeline
+        await pilot.pause(0.2)
+
+    app = BackupChecksApp(snap_ws)
+    assert snap_compare(app, terminal_size=(160, 40), run_before=go)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_remarks_list_snapshot(snap_compare: SnapCompare, snap_ws: Workspace) -> None:
+    """The Remarks list with the first remark's detail."""
+
+    async def go(pilot: Pilot[None]) -> None:
+        await pilot.press("4")
+        await pilot.pause(0.2)
+
+    app = BackupChecksApp(snap_ws)
+    assert snap_compare(app, terminal_size=(160, 40), run_before=go)
