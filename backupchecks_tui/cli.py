@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
@@ -120,25 +121,39 @@ def main(ctx: click.Context, config_path: str | None, demo: bool) -> None:
         run_app(ctx.obj, app_engine=ctx.obj.engine, label=describe_url(ctx.obj.config.database_url))
 
 
-def run_app(app: AppContext, *, app_engine: Engine, label: str, demo: bool = False) -> None:
+def run_app(
+    app: AppContext,
+    *,
+    app_engine: Engine,
+    label: str,
+    demo: bool = False,
+    now: datetime | None = None,
+) -> None:
     """Open the TUI on `app_engine`."""
     from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
     from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
 
     actor = operators.resolve_actor(app_engine, operators.os_login())
-    workspace = Workspace(app_engine, actor, app.config, label, demo=demo)
+    workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
     BackupChecksApp(workspace).run()
 
 
-def _demo_missed(engine: Engine, zone: ZoneInfo) -> None:
-    """Missed runs as of the demo's Monday 07:30 (the scenario's "now"), not the wall clock."""
-    from datetime import datetime  # noqa: PLC0415
+def _demo_monday(zone: ZoneInfo) -> datetime:
+    """The demo's clock: 07:30 on the most recent Monday (the scenario is a Monday morning,
+    and weekday-only jobs only look right on a real Monday)."""
+    from datetime import timedelta  # noqa: PLC0415
 
     from backupchecks_tui.demo.scenario import MORNING  # noqa: PLC0415
+
+    today = datetime.now(zone).date()
+    return datetime.combine(today - timedelta(days=today.weekday()), MORNING, zone)
+
+
+def _demo_missed(engine: Engine, zone: ZoneInfo, morning: datetime) -> None:
+    """Missed runs as of the demo's morning, not the wall clock."""
     from backupchecks_tui.services import missed  # noqa: PLC0415
 
-    morning = datetime.combine(datetime.now(zone).date(), MORNING, zone)
-    created = missed.detect(engine, zone, min(morning, datetime.now(zone)))
+    created = missed.detect(engine, zone, morning)
     err_console.print(f"demo: {len(created)} expected runs never reported (Missed).")
 
 
@@ -148,12 +163,14 @@ def run_demo(app: AppContext) -> None:
 
     from backupchecks_tui.demo import build_demo  # noqa: PLC0415
 
+    morning = _demo_monday(app.config.ui.zone)
     with tempfile.TemporaryDirectory(prefix="backupchecks-demo-") as folder:
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
         err_console.print("building the demo database from bundled sample reports…")
         with progress_bar("importing") as update:
             summary = build_demo(
                 url,
+                today=morning.date(),
                 progress=lambda done, total: update("sample mails", done, total),
                 zone=app.config.ui.zone,
             )
@@ -162,9 +179,15 @@ def run_demo(app: AppContext) -> None:
             f"from {summary.mails} mails; {summary.queue_jobs} jobs to review."
         )
         engine = open_database(url)
-        _demo_missed(engine, app.config.ui.zone)
+        _demo_missed(engine, app.config.ui.zone, morning)
         try:
-            run_app(app, app_engine=engine, label="demo database (thrown away on exit)", demo=True)
+            run_app(
+                app,
+                app_engine=engine,
+                label="demo database (thrown away on exit)",
+                demo=True,
+                now=morning,
+            )
         finally:
             engine.dispose()
 

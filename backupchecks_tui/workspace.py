@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
@@ -24,6 +25,12 @@ class Workspace:
     config: Config
     database_label: str
     demo: bool = False
+    frozen_now: datetime | None = None
+    """The demo's clock: its Monday morning, so 'due' and 'missed' match its data."""
+
+    def now(self) -> datetime:
+        """The current moment (the demo's morning in demo mode)."""
+        return self.frozen_now or datetime.now(UTC)
 
     def pipeline(self) -> Pipeline:
         """An ingest pipeline (built-in parsers plus the config's rules) on this database."""

@@ -173,7 +173,7 @@ class BackupChecksApp(App[None]):
 
     def today(self) -> date:
         """Today in the operator's time zone."""
-        return datetime.now(self.zone).date()
+        return self.workspace.now().astimezone(self.zone).date()
 
     def show_error(self, error: BackupChecksError) -> None:
         """Show one of our errors as a notification with its title."""

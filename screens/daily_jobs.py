@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -128,7 +128,7 @@ class DailyJobsScreen(AreaScreen):
         ws = app.workspace
         day = self.shown_day
         grid = daily.day_grid(
-            ws.engine, day, app.zone, datetime.now(UTC), roll_up=self.roll_up, text=self.text
+            ws.engine, day, app.zone, ws.now(), roll_up=self.roll_up, text=self.text
         )
         counts = dict.fromkeys(daily.DAY_STATUSES, 0)
         for row in grid:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import date, datetime, time, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -290,7 +290,7 @@ class JobHistoryScreen(AreaScreen):
         ws = self.bc_app.workspace
         schedules.set_schedule(ws.engine, ws.actor, self.job_id, schedule)
         if schedule is None:
-            now = datetime.now(UTC)
+            now = self.bc_app.workspace.now()
             schedules.learn_all(ws.engine, self.bc_app.zone, now, job_ids=[self.job_id])
 
     def _apply(self, change: Callable[[], object]) -> bool:
