@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
-from backupchecks_tui.services import daily, schedules
+from backupchecks_tui.services import coverage, daily, overrides, schedules
 from backupchecks_tui.services.schedules import WEEKDAY_NAMES, Kind, Schedule
 from screens.base import AreaScreen
 from screens.commands import Command, bindings
@@ -211,8 +211,38 @@ class JobHistoryScreen(AreaScreen):
         text.append(f"{minutes} min" + (" (default)" if settings.grace_minutes is None else ""))
         if settings.paused:
             text.append(" · PAUSED (never missed)", style="bold yellow")
+        text.append_text(self._follow_ups())
         text.append(f"\n{self.total} runs · page {self.page + 1}/{self.pages}", style="dim")
         self.query_one("#history-header", Static).update(text)
+
+    def _follow_ups(self) -> Text:
+        """The job's active tickets, remarks and overrides, one line each kind."""
+        ws = self.bc_app.workspace
+        items = coverage.covering_job(ws.engine, self.job_id, now=ws.now())
+        rules = [
+            r
+            for r in overrides.list_overrides(ws.engine, "active")
+            if r.scope == "all" or r.job_id == self.job_id
+        ]
+        text = Text()
+        for kind, label in (("ticket", "tickets"), ("remark", "remarks")):
+            found = [i for i in items if i.kind == kind]
+            text.append(f"\n{label}: ")
+            if not found:
+                text.append("none", style="dim")
+            for n, item in enumerate(found):
+                text.append(", " if n else "")
+                text.append(f"{item.label} ", style="bold")
+                text.append_text(literal(item.title, 50))
+                text.append(f" ({item.state})", style="dim")
+        text.append("\noverrides: ")
+        if not rules:
+            text.append("none", style="dim")
+        for n, rule in enumerate(rules):
+            text.append(", " if n else "")
+            text.append(f"#{rule.id} ", style="bold")
+            text.append_text(literal(f"{rule.scope_text}: {rule.match}", 70))
+        return text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide schedule changes from those who may not make them."""

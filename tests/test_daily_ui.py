@@ -301,3 +301,37 @@ def test_job_history_snapshot(snap_compare: SnapCompare, demo_db: Path) -> None:
 
     app = demo_app(demo_db, ascii_only=True)
     assert snap_compare(app, terminal_size=(140, 40), run_before=open_missed_job)
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_history_lists_the_jobs_tickets_remarks_and_overrides(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """The job history names the active tickets, remarks and overrides of the job."""
+    from backupchecks_tui.roles import Actor
+    from backupchecks_tui.services import overrides, remarks, tickets
+
+    path = own_copy(demo_db, tmp_path)
+    app = demo_app(path)
+    engine = app.workspace.engine
+    admin = Actor("alice", Role.ADMIN)
+    scope = [tickets.ScopeSpec.job(MISSED_JOB)]
+    tickets.open_ticket(engine, admin, "Offsite target unreachable", scopes=scope)
+    remarks.add_remark(engine, admin, "NAS moved to the new rack", scope)
+    overrides.create_override(
+        engine,
+        admin,
+        overrides.OverrideSpec(scope="job", job_id=MISSED_JOB, match_status="warning"),
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        table = daily_screen(app).query_one(KeyedTable)
+        table.move_cursor(row=table.get_row_index(str(MISSED_JOB)))
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#history-header", Static).render())
+    assert "#1 Offsite target unreachable" in shown
+    assert "NAS moved to the new rack" in shown
+    assert "overrides: #1" in shown
