@@ -1,17 +1,25 @@
-"""The base of every area screen: typed access to the app and its workspace."""
+"""The base of every area screen: typed access to the app, and the shared filter box."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.screen import Screen
+from textual.widgets import Input
 
 if TYPE_CHECKING:
     from screens.app import BackupChecksApp
 
 
 class AreaScreen(Screen[None]):
-    """A mode's screen (Run Checks, Overrides, Inbox, …)."""
+    """A mode's screen (Run Checks, Daily Jobs, Tickets, …).
+
+    Screens with a text filter name its Input in FILTER and their main list in LIST,
+    and implement `apply_filter`; `/` (action_filter_text) and enter are handled here.
+    """
+
+    FILTER: ClassVar[str] = ""
+    LIST: ClassVar[str] = ""
 
     @property
     def bc_app(self) -> BackupChecksApp:
@@ -20,3 +28,22 @@ class AreaScreen(Screen[None]):
 
         assert isinstance(self.app, BackupChecksApp)
         return self.app
+
+    def action_filter_text(self) -> None:
+        """Show the filter box and type into it."""
+        box = self.query_one(f"#{self.FILTER}", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Apply the filter; an empty filter hides the box again."""
+        if not self.FILTER or event.input.id != self.FILTER:
+            return
+        event.stop()
+        text = event.value.strip()
+        event.input.display = bool(text)
+        self.apply_filter(text)
+        self.query_one(f"#{self.LIST}").focus()
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text` (screens with a FILTER override this)."""

@@ -73,6 +73,8 @@ class DailyJobsScreen(AreaScreen):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Daily Jobs"
+    FILTER = "daily-filter"
+    LIST = "daily"
     AUTO_FOCUS = "#daily"
     DEFAULT_CSS = """
     DailyJobsScreen #daily-header {
@@ -237,18 +239,10 @@ class DailyJobsScreen(AreaScreen):
             return
         self.go_to(day)
 
-    def action_filter_text(self) -> None:
-        """Show the filter input."""
-        box = self.query_one("#daily-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#daily-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.text = event.value.strip()
-        event.input.display = bool(self.text)
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.text = text
         self.reload()
-        self.query_one(KeyedTable).focus()
 
     def action_filter_status(self) -> None:
         """Cycle the status filter."""

@@ -59,6 +59,8 @@ class InboxScreen(AreaScreen):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Inbox"
+    FILTER = "inbox-filter"
+    LIST = "mails"
     AUTO_FOCUS = "#mails"
 
     def __init__(self) -> None:
@@ -230,18 +232,10 @@ class InboxScreen(AreaScreen):
             return
         self.notify(f"Mail from {domain} now belongs to {answer.value}.")
 
-    def action_filter_text(self) -> None:
-        """Show the filter input."""
-        box = self.query_one("#inbox-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#inbox-filter")
-    def _filtered(self, event: Input.Submitted) -> None:
-        self.view.text = event.value.strip()
-        event.input.display = bool(self.view.text)
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.view.text = text
         self.reload()
-        self.query_one("#mails", KeyedTable).focus()
 
     def action_filter_state(self) -> None:
         """Cycle the state filter."""

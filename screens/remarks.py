@@ -41,6 +41,8 @@ class RemarksScreen(AreaScreen):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Remarks"
+    FILTER = "remarks-filter"
+    LIST = "remarks-list"
     AUTO_FOCUS = "#remarks-list"
 
     def __init__(self) -> None:
@@ -202,15 +204,7 @@ class RemarksScreen(AreaScreen):
         self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
         self.reload()
 
-    def action_filter_text(self) -> None:
-        """Show the search box."""
-        box = self.query_one("#remarks-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#remarks-filter")
-    def _filtered(self, event: Input.Submitted) -> None:
-        self.text = event.value.strip()
-        event.input.display = bool(self.text)
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.text = text
         self.reload()
-        self.query_one(KeyedTable).focus()

@@ -64,6 +64,8 @@ class RunChecksScreen(AreaScreen):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Run Checks"
+    FILTER = "filter"
+    LIST = "jobs"
     AUTO_FOCUS = "#jobs"
 
     def __init__(self) -> None:
@@ -343,18 +345,10 @@ class RunChecksScreen(AreaScreen):
         self.reload()
         self.notify(f"Selected {len(ok)} jobs with only successful runs.")
 
-    def action_filter_text(self) -> None:
-        """Show the filter input."""
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.flt = replace(self.flt, text=event.value.strip())
-        event.input.display = bool(self.flt.text)
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.flt = replace(self.flt, text=text)
         self.reload()
-        self.query_one("#jobs", KeyedTable).focus()
 
     def action_filter_status(self) -> None:
         """Cycle the status filter."""

@@ -67,6 +67,8 @@ class TicketsScreen(AreaScreen):
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Tickets"
+    FILTER = "tickets-filter"
+    LIST = "tickets-list"
     AUTO_FOCUS = "#tickets-list"
 
     def __init__(self) -> None:
@@ -379,15 +381,7 @@ class TicketsScreen(AreaScreen):
         self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
         self.reload()
 
-    def action_filter_text(self) -> None:
-        """Show the search box."""
-        box = self.query_one("#tickets-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#tickets-filter")
-    def _filtered(self, event: Input.Submitted) -> None:
-        self.text = event.value.strip()
-        event.input.display = bool(self.text)
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.text = text
         self.reload()
-        self.query_one(KeyedTable).focus()
