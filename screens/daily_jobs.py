@@ -16,7 +16,7 @@ from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.job_history import JobHistoryScreen
-from screens.style import REMARK, TICKET, literal, status_text
+from screens.style import literal, markers_text, status_text
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
@@ -159,12 +159,7 @@ class DailyJobsScreen(AreaScreen):
             if row.expected_at
             else "—"
         )
-        ticket, remark = marks
-        markers = Text()
-        if ticket:
-            markers.append(TICKET[ascii_only])
-        if remark:
-            markers.append(REMARK[ascii_only])
+        markers = markers_text(marks, ascii_only=ascii_only)
         return [
             day_status_text(row.status, ascii_only=ascii_only, overridden=row.overridden),
             literal(row.customer or "—", 22),

@@ -28,6 +28,17 @@ def status_text(status: str, *, ascii_only: bool, overridden: bool = False) -> T
     return text
 
 
+def markers_text(marks: tuple[bool, bool], *, ascii_only: bool) -> Text:
+    """🎫 / 💬 (T / R with ascii_only) for an active ticket / remark covering a job."""
+    ticket, remark = marks
+    text = Text()
+    if ticket:
+        text.append(TICKET[ascii_only])
+    if remark:
+        text.append(REMARK[ascii_only])
+    return text
+
+
 def literal(value: str, limit: int = 0, style: str = "") -> Text:
     """Mail-derived text as a literal, single-line Text (no markup, no escapes)."""
     return Text(one_line(value, limit), style=style)

@@ -7,7 +7,7 @@ from datetime import date, tzinfo
 from rich.text import Text
 
 from backupchecks_tui.services.checks import RunRow
-from screens.style import REMARK, TICKET, literal, status_text
+from screens.style import literal, markers_text, status_text
 from store.queries import QueueRow
 
 
@@ -26,12 +26,7 @@ def job_cells(
     today: date,
 ) -> list[Text | str]:
     """Selection mark, worst status, customer, job, product, runs, age, 🎫/💬."""
-    ticket, remark = marks
-    flags = Text()
-    if ticket:
-        flags.append(TICKET[ascii_only])
-    if remark:
-        flags.append(REMARK[ascii_only])
+    flags = markers_text(marks, ascii_only=ascii_only)
     return [
         Text("*" if selected else " ", style="bold cyan"),
         status_text(row.worst_status, ascii_only=ascii_only),
