@@ -184,7 +184,7 @@ class BackupChecksApp(App[None]):
         screen = self.screen
         sections = [
             (screen.TITLE or "This screen", list(getattr(screen, "COMMAND_LIST", []))),
-            ("Everywhere", APP_COMMANDS),
+            ("Everywhere", [c for c in APP_COMMANDS if self.check_action(c.action, ())]),
             (
                 "Moving",
                 [
