@@ -165,6 +165,14 @@ class BackupChecksApp(App[None]):
         if callable(refresh):
             refresh()
 
+    @work(exclusive=True, group="open")
+    async def open_item(self, kind: str, item_id: int) -> None:
+        """Switch to Tickets or Remarks with the cursor on ticket / remark `item_id`."""
+        await self.switch_mode("tickets" if kind == "ticket" else "remarks")
+        screen = self.screen
+        if isinstance(screen, (TicketsScreen, RemarksScreen)):
+            screen.show_item(item_id)
+
     def markers(self, job_ids: list[int]) -> dict[int, tuple[bool, bool]]:
         """(ticket, remark) markers of jobs covered by an active ticket or remark."""
         if not job_ids:

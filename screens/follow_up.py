@@ -1,30 +1,30 @@
-"""What the Tickets and Remarks screens share: scope lookup, detail sections, CSS, dates."""
+"""What the Tickets and Remarks screens share: the list screen with its filters (state,
+customer, product, text), opening an item from elsewhere, detail sections, CSS, dates."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, tzinfo
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from rich.text import Text
-from sqlalchemy import func
-from sqlmodel import col, select
+from textual import work
+from textual.events import Resize
 from textual.widgets import RichLog
 
-from backupchecks_tui.services import tickets
+from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.services import follow_up
 from backupchecks_tui.services.tickets import (
     LinkedRun,
-    ScopeSpec,
     ScopeView,
     StateFilter,
     TimelineEntry,
 )
+from screens.base import AreaScreen
+from screens.commands import Command
+from screens.forms import PickerDialog
 from screens.style import literal
-from store.engine import read_scope
-from store.models import Customer, Job
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+from screens.widgets.tables import KeyedTable
 
 NARROW = 120
 """Below this width the list and the detail are stacked."""
@@ -36,28 +36,6 @@ FILTERS: list[StateFilter] = ["active", "resolved", "all"]
 def stamp(moment: datetime | None, zone: tzinfo, empty: str = "—") -> str:
     """`moment` in the operator's zone, to the minute."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else empty
-
-
-def find_scope(engine: Engine, name: str) -> ScopeSpec | None:
-    """A job (exact name, else the only one containing it) or a customer named `name`."""
-    wanted = name.strip().lower()
-    if not wanted:
-        return None
-    with read_scope(engine) as session:
-        jobs = session.exec(select(Job.id).where(func.lower(Job.name) == wanted)).all()
-        if not jobs:
-            pattern = tickets.like_pattern(wanted)
-            jobs = session.exec(
-                select(Job.id).where(func.lower(Job.name).like(pattern, escape="\\"))
-            ).all()
-        if len(jobs) == 1 and jobs[0] is not None:
-            return ScopeSpec.job(jobs[0])
-        customer = session.exec(
-            select(Customer.id)
-            .where(func.lower(Customer.name) == wanted)
-            .order_by(col(Customer.id))
-        ).first()
-    return ScopeSpec.customer(customer) if customer is not None else None
 
 
 def write_sections(
@@ -112,9 +90,146 @@ def parse_day(text: str, zone: tzinfo) -> datetime | None:
         return None
 
 
-def run_counts(engine: Engine, ticket_ids: Sequence[int]) -> dict[int, int]:
-    """How many runs are linked to each ticket."""
-    with read_scope(engine) as session:
-        return {
-            i: len(tickets.linked_runs(session, tickets.Owner("ticket", i))) for i in ticket_ids
-        }
+FILTER_COMMANDS = [
+    Command("cycle_filter", "F", "State", "Cycle: active, resolved, all."),
+    Command("filter_customer", "C", "Customer", "Only those covering a customer's jobs."),
+    Command("filter_product", "P", "Product", "Only those covering jobs of a product."),
+]
+"""The filters both lists offer (the text search is each screen's own `/`)."""
+
+ALL = 0
+"""The picker key for "no customer filter"."""
+
+
+class FollowUpListScreen(AreaScreen):
+    """A list of tickets or remarks with state, customer, product and text filters."""
+
+    NOUN: ClassVar[str] = "items"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.which: StateFilter = "active"
+        self.text = ""
+        self.customer: tuple[int, str] | None = None
+        self.product = ""
+
+    def reload(self) -> None:
+        """Load the list with the current filters (each screen implements it)."""
+
+    @property
+    def customer_id(self) -> int | None:
+        """The customer filter's id, if any."""
+        return self.customer[0] if self.customer else None
+
+    def on_resize(self, event: Resize) -> None:
+        """Stack the panes on narrow terminals."""
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    def on_screen_resume(self) -> None:
+        """Reload when the mode is entered again."""
+        self.reload()
+
+    def header(self, count: int, selected: int = 0) -> Text:
+        """ "12 tickets · active · customer: Acme · search: 'x'"."""
+        parts = [f"{count} {self.NOUN} · {self.which}"]
+        if self.customer:
+            parts.append(f"customer: {self.customer[1]}")
+        if self.product:
+            parts.append(f"product: {self.product}")
+        if self.text:
+            parts.append(f"search: {self.text!r}")
+        if selected:
+            parts.append(f"{selected} selected")
+        return literal("  ·  ".join(parts), style="bold")
+
+    def apply(self, message: str, change: Callable[[], object]) -> bool:
+        """Run the service call `change`, then reload and say so, or show its error."""
+        try:
+            change()
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return False
+        self.reload()
+        self.notify(message)
+        return True
+
+    def action_cycle_filter(self) -> None:
+        """Active → resolved → all."""
+        self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
+        self.reload()
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the list by `text`."""
+        self.text = text
+        self.reload()
+
+    @work
+    async def action_filter_customer(self) -> None:
+        """Pick a customer (or all) in a fuzzy picker."""
+        engine = self.bc_app.workspace.engine
+
+        def source(text: str) -> list[tuple[int, Text | str]]:
+            every: list[tuple[int, Text | str]] = [(ALL, Text("(every customer)", style="dim"))]
+            found: list[tuple[int, Text | str]] = [
+                (i, literal(name)) for i, name in follow_up.customer_choices(engine, text)
+            ]
+            return every + found if not text.strip() else found + every
+
+        picked = await self.app.push_screen_wait(
+            PickerDialog[int](f"Show {self.NOUN} covering the jobs of", source)
+        )
+        if picked is None:
+            return
+        names = dict(follow_up.customer_choices(engine, limit=100_000))
+        self.customer = (picked, names.get(picked, "?")) if picked != ALL else None
+        self.reload()
+
+    @work
+    async def action_filter_product(self) -> None:
+        """Pick a product (or all) in a fuzzy picker."""
+        engine = self.bc_app.workspace.engine
+
+        def source(text: str) -> list[tuple[str, Text | str]]:
+            every: list[tuple[str, Text | str]] = [("", Text("(every product)", style="dim"))]
+            found: list[tuple[str, Text | str]] = [
+                (p, literal(p)) for p in follow_up.product_choices(engine, text)
+            ]
+            return every + found if not text.strip() else found + every
+
+        picked = await self.app.push_screen_wait(
+            PickerDialog[str](f"Show {self.NOUN} covering jobs of the product", source)
+        )
+        if picked is None:
+            return
+        self.product = picked
+        self.reload()
+
+    async def pick_scope(self, title: str) -> follow_up.ScopeChoice | None:
+        """A customer or job for a new item, from a fuzzy picker."""
+        engine = self.bc_app.workspace.engine
+        choices: dict[int, follow_up.ScopeChoice] = {}
+
+        def source(text: str) -> list[tuple[int, Text | str]]:
+            choices.clear()
+            choices.update(enumerate(follow_up.scope_choices(engine, text)))
+            return [(i, literal(c.label)) for i, c in choices.items()]
+
+        picked = await self.app.push_screen_wait(
+            PickerDialog[int](title, source, empty="No customer or job matches.")
+        )
+        return choices.get(picked) if picked is not None else None
+
+    def show_item(self, item_id: int) -> None:
+        """Put the cursor on `item_id`, clearing the filters when they hide it."""
+        table = self.query_one(KeyedTable)
+        if str(item_id) not in table.rows:
+            self.which, self.text, self.customer, self.product = "all", "", None, ""
+            self.reload()
+        if str(item_id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(item_id)), animate=False)
+        table.focus()
+
+
+def scope_label(choice: follow_up.ScopeChoice) -> str:
+    """The picked scope as the form shows it."""
+    return " ".join(choice.label.split())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,31 +9,36 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import remarks
-from backupchecks_tui.services.tickets import StateFilter
-from screens.base import AreaScreen
 from screens.commands import Command, bindings
-from screens.dialogs import PromptDialog
-from screens.follow_up import FILTERS, NARROW, detail_css, find_scope, stamp, write_sections
+from screens.follow_up import (
+    FILTER_COMMANDS,
+    FollowUpListScreen,
+    detail_css,
+    scope_label,
+    stamp,
+    write_sections,
+)
+from screens.forms import FollowUpForm
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
 COMMANDS = [
-    Command("new", "n", "New", "Add a remark (text, then a job or customer)."),
+    Command("new", "n", "New", "Add a remark: pick a customer or job, then write it."),
+    Command("edit", "E", "Edit", "Change the remark's text."),
     Command("resolve", "x", "Resolve", "Resolve the remark (it stops covering its jobs)."),
     Command("reopen", "o", "Reopen", "Make a resolved remark active again."),
-    Command("cycle_filter", "F", "State", "Cycle: active, resolved, all."),
+    *FILTER_COMMANDS,
     Command("filter_text", "slash", "Search", "Search the remark text.", key_display="/"),
 ]
 
 
-class RemarksScreen(AreaScreen):
+class RemarksScreen(FollowUpListScreen):
     """Remarks: filterable list | the current remark with scopes, runs and timeline."""
 
     DEFAULT_CSS = detail_css("RemarksScreen", "remarks")
@@ -44,11 +48,10 @@ class RemarksScreen(AreaScreen):
     FILTER = "remarks-filter"
     LIST = "remarks-list"
     AUTO_FOCUS = "#remarks-list"
+    NOUN = "remarks"
 
     def __init__(self) -> None:
         super().__init__()
-        self.which: StateFilter = "active"
-        self.text = ""
         self.rows: dict[int, remarks.RemarkRow] = {}
 
     def compose(self) -> ComposeResult:
@@ -61,23 +64,21 @@ class RemarksScreen(AreaScreen):
             yield RichLog(id="remarks-detail", wrap=True, markup=False, highlight=False)
         yield Footer()
 
-    def on_resize(self, event: Resize) -> None:
-        """Stack the panes on narrow terminals."""
-        self.set_class(event.size.width < NARROW, "narrow")
-
     def on_mount(self) -> None:
         """Columns, then the first load."""
         self.query_one(KeyedTable).add_columns("#", "State", "Remark", "Scopes", "By", "Created")
         self.query_one("#remarks-filter", Input).display = False
         self.reload()
 
-    def on_screen_resume(self) -> None:
-        """Reload when the mode is entered again."""
-        self.reload()
-
     def reload(self) -> None:
         """Load the list, keeping the cursor, and show the current remark."""
-        found = remarks.list_remarks(self.bc_app.workspace.engine, self.which, text=self.text)
+        found = remarks.list_remarks(
+            self.bc_app.workspace.engine,
+            self.which,
+            self.customer_id,
+            self.product or None,
+            self.text,
+        )
         self.rows = {r.id: r for r in found}
         zone = self.bc_app.zone
         table = self.query_one(KeyedTable)
@@ -98,10 +99,7 @@ class RemarksScreen(AreaScreen):
             ],
             keep=table.current_key,
         )
-        parts = [f"{len(found)} remarks · {self.which}"]
-        if self.text:
-            parts.append(f"search: {self.text!r}")
-        self.query_one("#remarks-header", Static).update(Text("  ·  ".join(parts), style="bold"))
+        self.query_one("#remarks-header", Static).update(self.header(len(found)))
         self._show(table.current_key)
 
     def _show(self, remark_id: int | None) -> None:
@@ -141,51 +139,61 @@ class RemarksScreen(AreaScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide what the role or the current remark's state does not allow."""
         writer = self.bc_app.workspace.actor.can(Action.REMARK_WRITE)
-        if action in {"new", "resolve", "reopen"} and not writer:
+        if action in {"new", "edit", "resolve", "reopen"} and not writer:
             return False
+        if action == "edit":
+            return self._current() is not None
         if action in {"resolve", "reopen"}:
             row = self._current()
             return row is not None and row.active == (action == "resolve")
         return True
 
-    def _apply(self, message: str, change: Callable[[], object]) -> None:
-        """Run the service call `change`, then reload and say so, or show its error."""
+    @work
+    async def action_new(self) -> None:
+        """Pick the customer or job it covers, then write the remark."""
+        ws = self.bc_app.workspace
+        choice = await self.pick_scope("New remark — covers which customer or job?")
+        if choice is None:
+            return
+        form = await self.app.push_screen_wait(
+            FollowUpForm("remark", "New remark", fixed_scope=scope_label(choice))
+        )
+        if form is None:
+            return
         try:
-            change()
+            view = remarks.add_remark(ws.engine, ws.actor, form.text, [choice.spec])
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
+        self.which = "active" if self.which == "resolved" else self.which
         self.reload()
-        self.notify(message)
+        self.show_item(view.id)
+        self.notify(f"Remark {view.id} added.")
 
     @work
-    async def action_new(self) -> None:
-        """The text (`\\n` starts a new line), then a job or customer name."""
-        ws = self.bc_app.workspace
-        body = await self.app.push_screen_wait(
-            PromptDialog(
-                "New remark (type \\n for a new line)", placeholder="e.g. planned maintenance"
+    async def action_edit(self) -> None:
+        """Change the text (the previous text stays in the timeline)."""
+        row = self._current()
+        if row is None:
+            return
+        form = await self.app.push_screen_wait(
+            FollowUpForm(
+                "remark", f"Edit remark {row.id}", text=row.body, fixed_scope=row.scope_summary
             )
         )
-        if not body.value or not body.value.strip():
+        if form is None:
             return
-        where = await self.app.push_screen_wait(
-            PromptDialog("Covers which job or customer?", placeholder="job or customer name")
+        ws = self.bc_app.workspace
+        self.apply(
+            f"Remark {row.id} saved.",
+            lambda: remarks.edit_remark(ws.engine, ws.actor, row.id, form.text),
         )
-        if not where.value:
-            return
-        scope = find_scope(ws.engine, where.value)
-        if scope is None:
-            self.notify(f"No single job or customer named {where.value!r}.", severity="error")
-            return
-        text = body.value.replace("\\n", "\n")
-        self._apply("Remark added.", lambda: remarks.add_remark(ws.engine, ws.actor, text, [scope]))
 
     def action_resolve(self) -> None:
         """Resolve the current remark."""
         if row := self._current():
             ws = self.bc_app.workspace
-            self._apply(
+            self.apply(
                 f"Remark {row.id} resolved.",
                 lambda: remarks.resolve_remark(ws.engine, ws.actor, row.id),
             )
@@ -194,17 +202,7 @@ class RemarksScreen(AreaScreen):
         """Reopen the current remark."""
         if row := self._current():
             ws = self.bc_app.workspace
-            self._apply(
+            self.apply(
                 f"Remark {row.id} reopened.",
                 lambda: remarks.reopen_remark(ws.engine, ws.actor, row.id),
             )
-
-    def action_cycle_filter(self) -> None:
-        """Active → resolved → all."""
-        self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
-        self.reload()
-
-    def apply_filter(self, text: str) -> None:
-        """Filter the list by `text`."""
-        self.text = text
-        self.reload()

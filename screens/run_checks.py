@@ -20,10 +20,10 @@ from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
 from backupchecks_tui.services import checks, customers, overrides, review
 from backupchecks_tui.services.review import ReviewReceipt
-from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.override_dialog import OverrideDialog
+from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList, RunFollowUp
 from screens.widgets.queue_cells import job_cells, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
@@ -44,6 +44,7 @@ SORTS = ["status", "customer", "age"]
 COMMANDS = [
     Command("review", "r", "Reviewed", "Mark the selected jobs (or the current one) reviewed."),
     Command("mark_success", "s", "Success", "Mark the run as success, then offer an override."),
+    *FOLLOW_UP_COMMANDS,
     Command("toggle_select", "space", "Select", "Select or unselect the current job."),
     Command("select_successful", "a", "Select OK", "Select every job whose runs all succeeded."),
     Command("undo", "ctrl+z", "Undo", "Undo the last review made since the app started."),
@@ -58,7 +59,7 @@ COMMANDS = [
 ]
 
 
-class RunChecksScreen(AreaScreen):
+class RunChecksScreen(RunFollowUp):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
@@ -103,6 +104,7 @@ class RunChecksScreen(AreaScreen):
                 yield KeyedTable(id="jobs")
                 with Vertical(id="right"):
                     yield KeyedTable(id="runs")
+                    yield CoverList(id="covering")
                     yield RunDetailView(id="detail")
         yield Footer()
 
@@ -115,6 +117,7 @@ class RunChecksScreen(AreaScreen):
         runs = self.query_one("#runs", KeyedTable)
         runs.add_columns("Day", "Status", "Start", "Objects", "Message")
         self.query_one("#filter", Input).display = False
+        self.query_one("#covering", CoverList).display = False
         self.reload()
         jobs.focus()
 
@@ -205,6 +208,7 @@ class RunChecksScreen(AreaScreen):
         self.query_one("#detail", RunDetailView).show(
             detail, self.bc_app.zone, ascii_only=self.bc_app.workspace.ascii_only
         )
+        self.show_covering(run_id)
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -258,7 +262,8 @@ class RunChecksScreen(AreaScreen):
 
     @on(DataTable.RowSelected, "#runs")
     def _run_selected(self) -> None:
-        self.query_one("#detail", RunDetailView).focus()
+        covering = self.query_one("#covering", CoverList)
+        (covering if covering.display else self.query_one("#detail", RunDetailView)).focus()
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
@@ -276,7 +281,10 @@ class RunChecksScreen(AreaScreen):
             "mark_success": lambda: actor.can(Action.MARK_SUCCESS) and bool(self.rows),
         }
         rule = rules.get(action)
-        return rule() if rule is not None else True
+        if rule is None:
+            follow = self.follow_up_allowed(action)
+            return follow if follow is not None else True
+        return rule()
 
     def _current_job(self) -> int | None:
         return self.query_one("#jobs", KeyedTable).current_key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from rich.markdown import Markdown
@@ -11,26 +10,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
-from backupchecks_tui.services import tickets
-from backupchecks_tui.services.tickets import STATE_LABELS, Outcome, StateFilter
-from screens.base import AreaScreen
+from backupchecks_tui.safe_text import clean
+from backupchecks_tui.services import follow_up, tickets
+from backupchecks_tui.services.tickets import STATE_LABELS, Outcome
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.follow_up import (
-    FILTERS,
-    NARROW,
+    FILTER_COMMANDS,
+    FollowUpListScreen,
     detail_css,
-    find_scope,
     parse_day,
-    run_counts,
+    scope_label,
     stamp,
     write_sections,
 )
+from screens.forms import FollowUpForm
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -39,17 +37,17 @@ STATE_STYLE = {"open": "bold yellow", "in_progress": "cyan", "on_hold": "magenta
 OUTCOME_KEYS: dict[str, Outcome] = {"f": "false_alarm", "d": "data_lost", "r": "reprocessed"}
 
 COMMANDS = [
-    Command("new", "n", "New", "Open a new ticket (title, then a job or customer)."),
+    Command("new", "n", "New", "Open a new ticket: pick a customer or job, then fill it in."),
     Command("start", "s", "Start", "Mark the ticket as in progress."),
     Command("hold", "h", "Hold", "Put the ticket on hold until a date (YYYY-MM-DD)."),
     Command("resume", "u", "Resume", "Take the ticket off hold before its date."),
     Command("comment", "c", "Comment", "Add a comment to the timeline."),
-    Command("edit", "E", "Edit", "Change the title and the code."),
+    Command("edit", "E", "Edit", "Change the title, the code and the description."),
     Command("resolve", "x", "Resolve", "Close with a category and an outcome."),
     Command("reopen", "o", "Reopen", "Open a resolved ticket again."),
     Command("toggle_select", "space", "Select", "Select or unselect a ticket to merge."),
     Command("merge", "M", "Merge", "Merge the selected tickets into the current one."),
-    Command("cycle_filter", "F", "State", "Cycle: active, resolved, all."),
+    *FILTER_COMMANDS,
     Command("filter_text", "slash", "Search", "Search #N, code, title, text.", key_display="/"),
 ]
 
@@ -60,7 +58,7 @@ STATE_ACTIONS = {"start", "hold", "resume", "comment", "edit", "resolve", "reope
 # ---------------------------------------------------------------------------- the screen
 
 
-class TicketsScreen(AreaScreen):
+class TicketsScreen(FollowUpListScreen):
     """Tickets: filterable list | the current ticket in full."""
 
     DEFAULT_CSS = detail_css("TicketsScreen", "tickets")
@@ -70,11 +68,10 @@ class TicketsScreen(AreaScreen):
     FILTER = "tickets-filter"
     LIST = "tickets-list"
     AUTO_FOCUS = "#tickets-list"
+    NOUN = "tickets"
 
     def __init__(self) -> None:
         super().__init__()
-        self.which: StateFilter = "active"
-        self.text = ""
         self.rows: dict[int, tickets.TicketRow] = {}
         self.selected: set[int] = set()
 
@@ -88,10 +85,6 @@ class TicketsScreen(AreaScreen):
             yield RichLog(id="tickets-detail", wrap=True, markup=False, highlight=False)
         yield Footer()
 
-    def on_resize(self, event: Resize) -> None:
-        """Stack the panes on narrow terminals."""
-        self.set_class(event.size.width < NARROW, "narrow")
-
     def on_mount(self) -> None:
         """Columns, then the first load."""
         self.query_one(KeyedTable).add_columns(
@@ -100,17 +93,15 @@ class TicketsScreen(AreaScreen):
         self.query_one("#tickets-filter", Input).display = False
         self.reload()
 
-    def on_screen_resume(self) -> None:
-        """Reload when the mode is entered again."""
-        self.reload()
-
     def reload(self) -> None:
         """Load the list, keeping the cursor, and show the current ticket."""
         ws = self.bc_app.workspace
-        found = tickets.list_tickets(ws.engine, self.which, text=self.text)
+        found = tickets.list_tickets(
+            ws.engine, self.which, self.customer_id, self.product or None, self.text
+        )
         self.rows = {r.id: r for r in found}
         self.selected &= set(self.rows)
-        runs = run_counts(ws.engine, [r.id for r in found])
+        runs = follow_up.linked_run_counts(ws.engine, "ticket", [r.id for r in found])
         table = self.query_one(KeyedTable)
         table.fill(
             [
@@ -133,12 +124,9 @@ class TicketsScreen(AreaScreen):
             ],
             keep=table.current_key,
         )
-        parts = [f"{len(found)} tickets · {self.which}"]
-        if self.text:
-            parts.append(f"search: {self.text!r}")
-        if self.selected:
-            parts.append(f"{len(self.selected)} selected")
-        self.query_one("#tickets-header", Static).update(Text("  ·  ".join(parts), style="bold"))
+        self.query_one("#tickets-header", Static).update(
+            self.header(len(found), len(self.selected))
+        )
         self._show(table.current_key)
 
     def _show(self, ticket_id: int | None) -> None:
@@ -176,7 +164,7 @@ class TicketsScreen(AreaScreen):
             log.write(Text(f"{name:>12}: ", style="dim") + literal(value))
         if t.description:
             log.write(Text("\nDescription", style="bold underline"))
-            log.write(Markdown(t.description))
+            log.write(Markdown(clean(t.description)))
         write_sections(log, zone, detail.scopes, detail.runs, detail.timeline)
         log.scroll_home(animate=False)
 
@@ -203,16 +191,6 @@ class TicketsScreen(AreaScreen):
             return current is not None and bool(self.selected - {current.id})
         return True
 
-    def _apply(self, message: str, change: Callable[[], object]) -> None:
-        """Run the service call `change`, then reload and say so, or show its error."""
-        try:
-            change()
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self.reload()
-        self.notify(message)
-
     async def _ask(self, title: str, value: str = "", placeholder: str = "") -> str | None:
         """Prompt for one line; None when cancelled or left empty."""
         answer = await self.app.push_screen_wait(PromptDialog(title, value, placeholder))
@@ -220,35 +198,38 @@ class TicketsScreen(AreaScreen):
 
     @work
     async def action_new(self) -> None:
-        """Title, then a job or customer name for the scope."""
+        """Pick the customer or job it covers, then title, code and description."""
         ws = self.bc_app.workspace
-        title = await self._ask("New ticket — title")
-        if title is None:
+        choice = await self.pick_scope("New ticket — covers which customer or job?")
+        if choice is None:
             return
-        name = await self._ask("Covers which job or customer?", placeholder="job or customer name")
-        if name is None:
-            return
-        scope = find_scope(ws.engine, name)
-        if scope is None:
-            self.notify(f"No single job or customer named {name!r}.", severity="error")
+        form = await self.app.push_screen_wait(
+            FollowUpForm("ticket", "New ticket", fixed_scope=scope_label(choice))
+        )
+        if form is None:
             return
         try:
-            view = tickets.open_ticket(ws.engine, ws.actor, title, scopes=[scope])
+            view = tickets.open_ticket(
+                ws.engine,
+                ws.actor,
+                form.title,
+                code=form.code,
+                description=form.text,
+                scopes=[choice.spec],
+            )
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
         self.which = "active" if self.which == "resolved" else self.which
         self.reload()
-        table = self.query_one(KeyedTable)
-        if str(view.id) in table.rows:
-            table.move_cursor(row=table.get_row_index(str(view.id)), animate=False)
+        self.show_item(view.id)
         self.notify(f"Ticket {view.label} opened.")
 
     def action_resume(self) -> None:
         """On hold → in progress."""
         if row := self._current():
             ws = self.bc_app.workspace
-            self._apply(
+            self.apply(
                 f"{row.label} back in progress.",
                 lambda: tickets.resume(ws.engine, ws.actor, row.id),
             )
@@ -257,7 +238,7 @@ class TicketsScreen(AreaScreen):
         """Open → in progress."""
         if row := self._current():
             ws = self.bc_app.workspace
-            self._apply(
+            self.apply(
                 f"{row.label} in progress.", lambda: tickets.start(ws.engine, ws.actor, row.id)
             )
 
@@ -275,7 +256,7 @@ class TicketsScreen(AreaScreen):
             self.notify(f"{text!r} is not a date like 2026-12-01.", severity="error")
             return
         ws = self.bc_app.workspace
-        self._apply(
+        self.apply(
             f"{row.label} on hold until {until:%Y-%m-%d}.",
             lambda: tickets.hold(ws.engine, ws.actor, row.id, until),
         )
@@ -287,21 +268,37 @@ class TicketsScreen(AreaScreen):
         if row is None or (body := await self._ask(f"Comment on {row.label}")) is None:
             return
         ws = self.bc_app.workspace
-        self._apply("Comment added.", lambda: tickets.comment(ws.engine, ws.actor, row.id, body))
+        self.apply("Comment added.", lambda: tickets.comment(ws.engine, ws.actor, row.id, body))
 
     @work
     async def action_edit(self) -> None:
-        """Change the title, then the code."""
+        """Title, code and description in one form (the previous text stays in the timeline)."""
         row = self._current()
-        if row is None or (title := await self._ask("Title", row.title)) is None:
+        if row is None:
             return
-        answer = await self.app.push_screen_wait(PromptDialog("Code (e.g. PSA number)", row.code))
-        if answer.value is None:
+        form = await self.app.push_screen_wait(
+            FollowUpForm(
+                "ticket",
+                f"Edit {row.label}",
+                title=row.title,
+                code=row.code,
+                text=row.description,
+                fixed_scope=row.scope_summary,
+            )
+        )
+        if form is None:
             return
         ws = self.bc_app.workspace
-        self._apply(
+        self.apply(
             f"{row.label} saved.",
-            lambda: tickets.edit(ws.engine, ws.actor, row.id, title=title, code=answer.value),
+            lambda: tickets.edit(
+                ws.engine,
+                ws.actor,
+                row.id,
+                title=form.title,
+                code=form.code,
+                description=form.text,
+            ),
         )
 
     @work
@@ -330,7 +327,7 @@ class TicketsScreen(AreaScreen):
             if picked is None:
                 return
             run_ids = [int(p) for p in picked.replace(",", " ").split() if p.isdigit()]
-        self._apply(
+        self.apply(
             f"{row.label} resolved.",
             lambda: tickets.resolve(
                 ws.engine, ws.actor, row.id, category, outcome, reprocessed_run_ids=run_ids
@@ -341,7 +338,7 @@ class TicketsScreen(AreaScreen):
         """Resolved → open."""
         if row := self._current():
             ws = self.bc_app.workspace
-            self._apply(
+            self.apply(
                 f"{row.label} reopened.", lambda: tickets.reopen(ws.engine, ws.actor, row.id)
             )
 
@@ -371,17 +368,7 @@ class TicketsScreen(AreaScreen):
             return
         ws = self.bc_app.workspace
         self.selected.clear()
-        self._apply(
+        self.apply(
             f"Merged {labels} into {target.label}.",
             lambda: tickets.merge(ws.engine, ws.actor, target.id, sources),
         )
-
-    def action_cycle_filter(self) -> None:
-        """Active → resolved → all."""
-        self.which = FILTERS[(FILTERS.index(self.which) + 1) % len(FILTERS)]
-        self.reload()
-
-    def apply_filter(self, text: str) -> None:
-        """Filter the list by `text`."""
-        self.text = text
-        self.reload()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from rich.text import Text
+from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import RichLog
 
@@ -20,8 +21,9 @@ from backupchecks_tui.services.tickets import ScopeSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from screens.dialogs import ConfirmDialog, PromptDialog
-from screens.follow_up import find_scope
+from screens.forms import FollowUpForm, PickerDialog
 from screens.widgets.tables import KeyedTable
+from store.models import Job
 from tests.mailfactory import synthetic_mail
 from tests.uihelpers import workspace
 
@@ -40,15 +42,37 @@ def mails() -> list[bytes]:
 
 def job_scope(ws: Workspace, name: str) -> ScopeSpec:
     """The scope of the job called `name`."""
-    scope = find_scope(ws.engine, name)
-    assert scope is not None
-    return scope
+    with Session(ws.engine) as session:
+        job_id = session.exec(select(Job.id).where(Job.name == name)).one()
+    assert job_id is not None
+    return ScopeSpec.job(job_id)
 
 
 async def answer(pilot: Pilot[None], text: str) -> None:
     """Type `text` into the open prompt and confirm."""
     assert isinstance(pilot.app.screen, PromptDialog)
     await pilot.press(*text, "enter")
+    await pilot.pause(0.1)
+
+
+async def pick(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the open fuzzy picker and take the best entry."""
+    assert isinstance(pilot.app.screen, PickerDialog)
+    await pilot.press(*text)
+    await pilot.pause(0.05)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+
+
+async def fill(pilot: Pilot[None], *, title: str = "", text: str = "") -> None:
+    """Type a title (tickets) and a text into the open follow-up form, then save."""
+    assert isinstance(pilot.app.screen, FollowUpForm)
+    if title:
+        await pilot.press(*title, "enter")
+        await pilot.press("tab")  # past the code to the text
+    for index, line in enumerate(text.split("\n")):
+        await pilot.press(*(["enter"] if index else []), *line)
+    await pilot.press("ctrl+s")
     await pilot.pause(0.1)
 
 
@@ -72,11 +96,12 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         await pilot.press("n")
         await pilot.pause(0.1)
-        await answer(pilot, "job-a fails every night")
-        await answer(pilot, "job-a")
+        await pick(pilot, "job-a")
+        await fill(pilot, title="job-a fails every night", text="The *repository* is full")
         rows = tickets.list_tickets(ws.engine, "all")
         assert [r.title for r in rows] == ["job-a fails every night"]
         assert "job-a" in rows[0].scope_summary
+        assert rows[0].description == "The *repository* is full"
         assert "s" in active_keys(app) and "o" not in active_keys(app)
         await pilot.press("s")
         await pilot.pause(0.1)
@@ -162,8 +187,8 @@ async def test_remark_created_and_resolved(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         await pilot.press("n")
         await pilot.pause(0.1)
-        await answer(pilot, "planned maintenance\\nuntil Friday")
-        await answer(pilot, "job-b")
+        await pick(pilot, "job-b")
+        await fill(pilot, text="planned maintenance\nuntil Friday")
         found = remarks.list_remarks(ws.engine, "all")
         assert [r.body for r in found] == ["planned maintenance\nuntil Friday"]
         assert "until Friday" in detail_text(app, "#remarks-detail")

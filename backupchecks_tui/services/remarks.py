@@ -210,6 +210,24 @@ def reopen_remark(
     return _change(engine, actor, remark_id, "reopen", change, now=moment)
 
 
+def edit_remark(
+    engine: Engine, actor: Actor, remark_id: int, body: str, *, now: datetime | None = None
+) -> RemarkView:
+    """Change the text; the previous text stays in the timeline event's details."""
+    moment = clock(now)
+    text = _clean_body(body)
+
+    def change(_session: Session, remark: Remark) -> tuple[str, dict[str, Any]] | None:
+        """Replace the body unless it is unchanged."""
+        if remark.body == text:
+            return None
+        before = remark.body
+        remark.body = text
+        return "edit", {"before": {"body": before}, "after": {"body": text}}
+
+    return _change(engine, actor, remark_id, "edit", change, now=moment)
+
+
 def link_run(
     engine: Engine, actor: Actor, remark_id: int, run_id: int, *, now: datetime | None = None
 ) -> RemarkView:

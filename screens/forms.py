@@ -1,0 +1,242 @@
+"""Dialogs for follow-up: a fuzzy picker, a multi-line text editor, the ticket/remark form.
+
+All of them are keyboard-first: type to narrow a picker and enter to take the highlighted
+entry; in the editors ctrl+s (or F2, for terminals that swallow ctrl+s) saves, escape
+cancels, tab moves to the next field. Every label built from stored text is a rich Text,
+never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, TextArea
+from textual.widgets.option_list import Option
+
+K = TypeVar("K")
+
+SAVE_KEYS = "ctrl+s,f2"
+SAVE_HINT = "ctrl+s or F2 saves · tab next field · escape cancels"
+
+
+class PickerDialog(ModalScreen[K | None], Generic[K]):
+    """Pick one entry of a list narrowed by what is typed (fuzzy, ranked by `source`).
+
+    `source(text)` returns (key, label) pairs, best first; up/down move the highlight while
+    typing, enter takes it, escape cancels.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        source: Callable[[str], Sequence[tuple[K, Text | str]]],
+        *,
+        placeholder: str = "type to narrow the list",
+        empty: str = "Nothing matches.",
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.source = source
+        self.placeholder = placeholder
+        self.empty = empty
+        self.keys: list[K] = []
+
+    def compose(self) -> ComposeResult:
+        """Title, search input, the list, the hint."""
+        with Vertical(classes="dialog picker"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield Input(placeholder=self.placeholder, id="picker-input")
+            yield OptionList(id="picker-list", markup=False)
+            yield Label(
+                Text("type to narrow · up/down · enter picks · escape cancels", style="dim")
+            )
+
+    def on_mount(self) -> None:
+        """The first list, unfiltered."""
+        self.refill("")
+
+    @on(Input.Changed, "#picker-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self.refill(event.value)
+
+    def refill(self, text: str) -> None:
+        """Ask the source again for `text`, highlight the best entry."""
+        entries = list(self.source(text))
+        self.keys = [key for key, _label in entries]
+        options = self.query_one("#picker-list", OptionList)
+        options.clear_options()
+        if entries:
+            options.add_options(
+                [Option(label if isinstance(label, Text) else Text(label)) for _, label in entries]
+            )
+            options.highlighted = 0
+        else:
+            options.add_option(Option(Text(self.empty, style="dim"), disabled=True))
+
+    def action_move(self, step: int) -> None:
+        """Move the highlight while the input keeps the focus."""
+        options = self.query_one("#picker-list", OptionList)
+        if not self.keys:
+            return
+        current = options.highlighted or 0
+        options.highlighted = min(max(current + step, 0), len(self.keys) - 1)
+
+    @on(Input.Submitted, "#picker-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._pick(self.query_one("#picker-list", OptionList).highlighted)
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._pick(event.option_index)
+
+    def _pick(self, index: int | None) -> None:
+        if index is not None and 0 <= index < len(self.keys):
+            self.dismiss(self.keys[index])
+
+    def action_cancel(self) -> None:
+        """Close without a choice."""
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[str | None]):
+    """Edit multi-line text (a description, a remark); ctrl+s saves, escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(SAVE_KEYS, "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, title: str, text: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        """Title, editor, hint."""
+        with Vertical(classes="dialog editor"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield TextArea(self.text, id="text-body", soft_wrap=True)
+            yield Label(Text("ctrl+s or F2 saves · escape cancels", style="dim"))
+
+    def action_save(self) -> None:
+        """Close with the text."""
+        self.dismiss(self.query_one("#text-body", TextArea).text)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """What the follow-up form returns: title and code (tickets), text, the scope choice."""
+
+    title: str
+    code: str
+    text: str
+    scope: int
+
+
+class FollowUpForm(ModalScreen[FormResult | None]):
+    """A new ticket (title, code, description) or remark (text), with a choice of scope.
+
+    `scopes` are the labels of the ways it can cover the run (the first is preselected);
+    with no scopes the form shows `fixed_scope` instead.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(SAVE_KEYS, "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(
+        self,
+        kind: str,
+        heading: str,
+        *,
+        title: str = "",
+        code: str = "",
+        text: str = "",
+        scopes: Sequence[str] = (),
+        fixed_scope: str = "",
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.heading = heading
+        self.title_value = title
+        self.code_value = code
+        self.text_value = text
+        self.scopes = list(scopes)
+        self.fixed_scope = fixed_scope
+
+    def compose(self) -> ComposeResult:
+        """Fields for a ticket or a remark."""
+        with Vertical(classes="dialog editor follow-up"):
+            yield Label(Text(self.heading, style="bold"), classes="dialog-title")
+            if self.kind == "ticket":
+                yield Label("Title")
+                yield Input(self.title_value, id="form-title")
+                yield Label("Code (e.g. a PSA ticket number, optional)")
+                yield Input(self.code_value, id="form-code", placeholder="optional")
+            yield Label("Covers")
+            if self.scopes:
+                with RadioSet(id="form-scope"):
+                    for index, label in enumerate(self.scopes):
+                        yield RadioButton(Text(label), value=index == 0)
+            else:
+                yield Label(Text(self.fixed_scope, style="bold"), id="form-fixed-scope")
+            yield Label("Description (Markdown)" if self.kind == "ticket" else "Remark")
+            yield TextArea(self.text_value, id="form-text", soft_wrap=True)
+            yield Label(Text(SAVE_HINT, style="dim"))
+
+    def on_mount(self) -> None:
+        """Start in the first field."""
+        first = "#form-title" if self.kind == "ticket" else "#form-text"
+        self.query_one(first).focus()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter in a one-line field moves on instead of closing."""
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        """Check the required field, then close with the values."""
+        text = self.query_one("#form-text", TextArea).text
+        title = code = ""
+        if self.kind == "ticket":
+            title = self.query_one("#form-title", Input).value.strip()
+            code = self.query_one("#form-code", Input).value.strip()
+            if not title:
+                self.notify("A ticket needs a title.", severity="error")
+                self.query_one("#form-title", Input).focus()
+                return
+        elif not text.strip():
+            self.notify("The remark is empty.", severity="error")
+            return
+        scope = 0
+        if self.scopes:
+            scope = max(self.query_one("#form-scope", RadioSet).pressed_index, 0)
+        self.dismiss(FormResult(title=title, code=code, text=text, scope=scope))
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)

@@ -1,0 +1,202 @@
+"""Run Checks' follow-up: new ticket (t), link to a ticket (l), new remark (m) for the
+current run, and the list of tickets and remarks covering it (enter opens one)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.roles import Action
+from backupchecks_tui.services import coverage, follow_up, remarks, tickets
+from backupchecks_tui.services.coverage import CoverItem
+from screens.base import AreaScreen
+from screens.commands import Command
+from screens.forms import FollowUpForm, PickerDialog
+from screens.style import REMARK, TICKET, literal
+from screens.widgets.tables import KeyedTable
+
+FOLLOW_UP_COMMANDS = [
+    Command("new_ticket", "t", "Ticket", "Open a ticket for this run (job, run, problems)."),
+    Command("link_ticket", "l", "Link", "Link this run to an active ticket (fuzzy picker)."),
+    Command("new_remark", "m", "Remark", "Add a remark for this run's job."),
+]
+
+
+class CoverList(OptionList):
+    """The active tickets and remarks covering the shown run; enter opens one."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, markup=False)
+        self.items: list[CoverItem] = []
+        self.border_title = "covered by · enter opens"
+
+    def show(self, items: list[CoverItem], *, ascii_only: bool) -> None:
+        """List `items`; hidden when there are none."""
+        self.items = items
+        self.clear_options()
+        self.add_options([Option(_cover_label(item, ascii_only=ascii_only)) for item in items])
+        self.display = bool(items)
+        if items:
+            self.highlighted = 0
+
+
+def _cover_label(item: CoverItem, *, ascii_only: bool) -> Text:
+    icon = (TICKET if item.kind == "ticket" else REMARK)[ascii_only]
+    text = Text(f"{icon} {item.label} ", style="bold")
+    text.append_text(literal(item.title, 44))
+    state = item.state.replace("_", " ")
+    text.append(f"  {state}{' · linked' if item.linked else ''}", style="dim")
+    return text
+
+
+class RunFollowUp(AreaScreen):
+    """The follow-up actions of Run Checks (mixed into its screen)."""
+
+    FOLLOW_UP: ClassVar[list[Command]] = FOLLOW_UP_COMMANDS
+
+    def reload(self, keep_job: int | None = None) -> None:
+        """Reload the queue (the screen implements it)."""
+
+    def current_run(self) -> int | None:
+        """The id of the run under the run list's cursor."""
+        return self.query_one("#runs", KeyedTable).current_key
+
+    def follow_up_allowed(self, action: str) -> bool | None:
+        """None when `action` is not one of these; else whether it applies now."""
+        needs = {
+            "new_ticket": Action.TICKET_WRITE,
+            "link_ticket": Action.TICKET_WRITE,
+            "new_remark": Action.REMARK_WRITE,
+        }.get(action)
+        if needs is None:
+            return None
+        return self.bc_app.workspace.actor.can(needs) and self.current_run() is not None
+
+    def show_covering(self, run_id: int | None) -> None:
+        """List the tickets and remarks covering `run_id` above the detail."""
+        ws = self.bc_app.workspace
+        items = coverage.covering(ws.engine, run_id) if run_id else []
+        self.query_one("#covering", CoverList).show(items, ascii_only=ws.ascii_only)
+
+    @on(OptionList.OptionSelected, "#covering")
+    def _open_covering(self, event: OptionList.OptionSelected) -> None:
+        items = self.query_one("#covering", CoverList).items
+        if 0 <= event.option_index < len(items):
+            item = items[event.option_index]
+            self.bc_app.open_item(item.kind, item.id)
+
+    def _after(self, run_id: int, message: str) -> None:
+        """Reload the queue on the run's job (markers changed) and say what happened."""
+        job = self.query_one("#jobs", KeyedTable).current_key
+        self.reload(keep_job=job)
+        self.show_covering(run_id)
+        self.notify(message)
+
+    @work
+    async def action_new_ticket(self) -> None:
+        """A ticket for the current run: job scope, run linked, problems in the description."""
+        run_id = self.current_run()
+        if run_id is None:
+            return
+        ws = self.bc_app.workspace
+        draft = follow_up.draft_for_run(ws.engine, run_id)
+        form = await self.app.push_screen_wait(
+            FollowUpForm(
+                "ticket",
+                f"New ticket for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
+                title=draft.title,
+                text=draft.description,
+                scopes=[o.label for o in draft.scope_options],
+            )
+        )
+        if form is None:
+            return
+        try:
+            view = tickets.open_ticket(
+                ws.engine,
+                ws.actor,
+                form.title,
+                code=form.code,
+                description=form.text,
+                scopes=draft.scope_options[form.scope].scopes,
+                run_ids=[run_id],
+            )
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self._after(run_id, f"Ticket {view.label} opened; run {run_id} linked.")
+
+    @work
+    async def action_link_ticket(self) -> None:
+        """Link the current run to an active ticket: this job's first, then the customer's."""
+        run_id = self.current_run()
+        if run_id is None:
+            return
+        ws = self.bc_app.workspace
+        draft = follow_up.draft_for_run(ws.engine, run_id)
+        if not coverage.find_for_link(ws.engine, draft.job_id, limit=1):
+            self.notify("There are no active tickets; t opens one.", severity="warning")
+            return
+
+        def source(text: str) -> list[tuple[int, Text | str]]:
+            found = coverage.find_for_link(ws.engine, draft.job_id, text)
+            return [(row.id, _ticket_label(row)) for row in found]
+
+        picked = await self.app.push_screen_wait(
+            PickerDialog[int](f"Link run {run_id} to which ticket?", source)
+        )
+        if picked is None:
+            return
+        try:
+            view = tickets.link_run(ws.engine, ws.actor, picked, run_id)
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self._after(run_id, f"Run {run_id} linked to ticket {view.label}.")
+
+    @work
+    async def action_new_remark(self) -> None:
+        """A remark for the current run's job (or its problem objects, or its customer)."""
+        run_id = self.current_run()
+        if run_id is None:
+            return
+        ws = self.bc_app.workspace
+        draft = follow_up.draft_for_run(ws.engine, run_id)
+        form = await self.app.push_screen_wait(
+            FollowUpForm(
+                "remark",
+                f"New remark for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
+                text=draft.summary,
+                scopes=[o.label for o in draft.scope_options],
+            )
+        )
+        if form is None:
+            return
+        try:
+            view = remarks.add_remark(
+                ws.engine,
+                ws.actor,
+                form.text,
+                draft.scope_options[form.scope].scopes,
+                run_ids=[run_id],
+            )
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self._after(run_id, f"Remark {view.id} added; run {run_id} linked.")
+
+
+def _ticket_label(row: tickets.TicketRow) -> Text:
+    """'#12  PSA-1  title  (scopes)' for the link picker."""
+    text = Text(f"{row.label:<6}", style="bold")
+    if row.code:
+        text.append_text(literal(row.code, 16, style="cyan"))
+        text.append("  ")
+    text.append_text(literal(row.title, 60))
+    text.append_text(literal(f"  ({row.scope_summary})", 50, style="dim"))
+    return text

@@ -1,0 +1,301 @@
+"""Follow-up by keyboard: t / l / m from Run Checks, the run's covering list (enter opens),
+the customer and product filters of Tickets and Remarks, editing a description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from sqlmodel import Session, select
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, RadioSet, Static, TextArea
+
+from backupchecks_tui.roles import Actor, Role
+from backupchecks_tui.services import customers, follow_up, remarks, tickets
+from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.workspace import Workspace
+from screens.app import BackupChecksApp
+from screens.forms import FollowUpForm, PickerDialog
+from screens.remarks import RemarksScreen
+from screens.run_follow_up import CoverList
+from screens.tickets import TicketsScreen
+from screens.widgets.tables import KeyedTable
+from store.models import Job
+from tests.mailfactory import synthetic_mail
+from tests.uihelpers import workspace
+
+ADMIN = Actor("alice", Role.ADMIN)
+
+
+def mails() -> list[bytes]:
+    """job-a fails (vm-1 failed) for customer A; job-b warns for customer B."""
+    return [
+        synthetic_mail(1, status="failed", job="job-a"),
+        synthetic_mail(2, status="warning", job="job-b", sender="backup@customer-b.example"),
+    ]
+
+
+def job_id(ws: Workspace, name: str) -> int:
+    """The id of the job called `name`."""
+    with Session(ws.engine) as session:
+        found = session.exec(select(Job.id).where(Job.name == name)).one()
+    assert found is not None
+    return found
+
+
+def job_row(app: BackupChecksApp, name: str) -> list[str]:
+    """The cells of `name`'s row in Run Checks."""
+    table = app.screen.query_one("#jobs", KeyedTable)
+    for index in range(table.row_count):
+        cells = [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(index)]
+        if name in cells:
+            return cells
+    raise AssertionError(name)
+
+
+async def go_to_job(pilot: Pilot[None], name: str) -> None:
+    """Put the Run Checks cursor on job `name` and let the panes follow."""
+    app = pilot.app
+    assert isinstance(app, BackupChecksApp)
+    table = app.screen.query_one("#jobs", KeyedTable)
+    for _ in range(table.row_count):
+        if name in job_row(app, name) and table.current_key == job_id(app.workspace, name):
+            break
+        await pilot.press("j")
+    await pilot.pause(0.3)
+
+
+def covering_labels(app: BackupChecksApp) -> list[str]:
+    """The covering list's entries as plain text ([] when hidden)."""
+    cover = app.screen.query_one("#covering", CoverList)
+    if not cover.display:
+        return []
+    return [str(cover.get_option_at_index(i).prompt) for i in range(cover.option_count)]
+
+
+async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> None:
+    """t: job scope, run linked, problems in the description; 🎫 appears; enter opens it."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        assert "🎫" not in job_row(app, "job-a")[-1]
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        form = app.screen
+        assert isinstance(form, FollowUpForm)
+        assert "job-a" in form.query_one("#form-title", Input).value
+        description = form.query_one("#form-text", TextArea).text
+        assert "vm-1" in description and "failed" in description
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        (row,) = tickets.list_tickets(ws.engine, "all")
+        detail = tickets.ticket_detail(ws.engine, row.id)
+        assert [s.job for s in detail.scopes] == ["job-a"]
+        assert [r.job for r in detail.runs] == ["job-a"]
+        assert "vm-1" in detail.ticket.description
+        assert "🎫" in job_row(app, "job-a")[-1]
+        assert covering_labels(app) and "#1" in covering_labels(app)[0]
+        await pilot.press("enter", "enter")  # jobs → runs → covering list
+        await pilot.pause(0.1)
+        assert app.focused is app.screen.query_one("#covering", CoverList)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TicketsScreen)
+        assert app.screen.query_one(KeyedTable).current_key == row.id
+
+
+async def test_t_can_cover_only_the_problem_objects(tmp_path: Path) -> None:
+    """The second scope choice covers the failed objects of the job, not the whole job."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        app.screen.query_one(RadioSet).focus()
+        await pilot.press("down", "enter")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+    (row,) = tickets.list_tickets(ws.engine, "all")
+    scopes = tickets.ticket_detail(ws.engine, row.id).scopes
+    assert [(s.kind, s.job, s.object_name) for s in scopes] == [("object", "job-a", "vm-1")]
+
+
+async def test_escape_cancels_without_a_ticket(tmp_path: Path) -> None:
+    """escape in the form leaves nothing behind."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, FollowUpForm)
+    assert tickets.list_tickets(ws.engine, "all") == []
+
+
+async def test_l_links_the_run_to_the_jobs_ticket_first(tmp_path: Path) -> None:
+    """The picker lists the ticket of this job above newer ones; typing narrows it."""
+    ws = workspace(tmp_path, mails())
+    own = tickets.open_ticket(
+        ws.engine, ADMIN, "repo full", scopes=[ScopeSpec.job(job_id(ws, "job-a"))]
+    )
+    other = tickets.open_ticket(
+        ws.engine, ADMIN, "other job", scopes=[ScopeSpec.job(job_id(ws, "job-b"))]
+    )
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        picker = app.screen
+        assert isinstance(picker, PickerDialog)
+        assert picker.keys == [own.id, other.id]
+        await pilot.press(*"other")
+        await pilot.pause(0.1)
+        assert picker.keys == [other.id]
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert any("#1" in label and "linked" in label for label in covering_labels(app))
+    assert [r.job for r in tickets.ticket_detail(ws.engine, own.id).runs] == ["job-a"]
+    assert tickets.ticket_detail(ws.engine, other.id).runs == ()
+
+
+async def test_l_without_active_tickets_says_so(tmp_path: Path) -> None:
+    """No picker when there is nothing to link to."""
+    app = BackupChecksApp(workspace(tmp_path, mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, PickerDialog)
+
+
+async def test_m_adds_a_remark_and_enter_opens_it(tmp_path: Path) -> None:
+    """m: a remark on the job with the run linked; 💬 appears; the covering list opens it."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("m")
+        await pilot.pause(0.2)
+        form = app.screen
+        assert isinstance(form, FollowUpForm)
+        assert "vm-1" in form.query_one("#form-text", TextArea).text
+        await pilot.press("f7", *"planned maintenance", "ctrl+s")
+        await pilot.pause(0.3)
+        (row,) = remarks.list_remarks(ws.engine, "all")
+        detail = remarks.remark_detail(ws.engine, row.id)
+        assert [r.job for r in detail.runs] == ["job-a"]
+        assert "💬" in job_row(app, "job-a")[-1]
+        app.screen.query_one("#covering", CoverList).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RemarksScreen)
+        assert app.screen.query_one(KeyedTable).current_key == row.id
+
+
+async def test_opening_a_ticket_hidden_by_the_filters_clears_them(tmp_path: Path) -> None:
+    """Tickets filtered to another customer: opening from Run Checks still finds the ticket."""
+    ws = workspace(tmp_path, mails())
+    ticket = tickets.open_ticket(ws.engine, ADMIN, "t", scopes=[ScopeSpec.job(job_id(ws, "job-a"))])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, TicketsScreen)
+        screen.text = "nothing matches this"
+        screen.reload()
+        app.open_item("ticket", ticket.id)
+        await pilot.pause(0.3)
+        assert screen.query_one(KeyedTable).current_key == ticket.id
+        assert screen.text == ""
+
+
+async def test_tickets_filter_by_customer_and_product(tmp_path: Path) -> None:
+    """C picks a customer, P a product; the header says which; (every …) clears it."""
+    ws = workspace(tmp_path, mails())
+    customers.assign_job(ws.engine, ADMIN, job_id(ws, "job-a"), "Acme")
+    customers.assign_job(ws.engine, ADMIN, job_id(ws, "job-b"), "Bolt")
+    a = tickets.open_ticket(ws.engine, ADMIN, "on a", scopes=[ScopeSpec.job(job_id(ws, "job-a"))])
+    tickets.open_ticket(ws.engine, ADMIN, "on b", scopes=[ScopeSpec.job(job_id(ws, "job-b"))])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        table = app.screen.query_one(KeyedTable)
+        assert table.row_count == 2
+        await pilot.press("C")
+        await pilot.pause(0.2)
+        await pilot.press(*"acm", "enter")
+        await pilot.pause(0.2)
+        assert table.row_count == 1 and table.current_key == a.id
+        assert "customer: Acme" in str(app.screen.query_one("#tickets-header", Static).render())
+        await pilot.press("C")
+        await pilot.pause(0.2)
+        await pilot.press("enter")  # the first entry: every customer
+        await pilot.pause(0.2)
+        assert table.row_count == 2
+        await pilot.press("P")
+        await pilot.pause(0.2)
+        options = app.screen.query_one(OptionList)
+        assert "synthetic" in str(options.get_option_at_index(1).prompt)
+        await pilot.press("down", "enter")
+        await pilot.pause(0.2)
+        assert table.row_count == 2
+        assert "product: synthetic" in str(app.screen.query_one("#tickets-header", Static).render())
+
+
+async def test_remarks_filter_by_customer(tmp_path: Path) -> None:
+    """The Remarks list has the same customer filter."""
+    ws = workspace(tmp_path, mails())
+    customers.assign_job(ws.engine, ADMIN, job_id(ws, "job-b"), "Bolt")
+    remarks.add_remark(ws.engine, ADMIN, "on a", [ScopeSpec.job(job_id(ws, "job-a"))])
+    b = remarks.add_remark(ws.engine, ADMIN, "on b", [ScopeSpec.job(job_id(ws, "job-b"))])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("4")
+        await pilot.pause(0.1)
+        await pilot.press("C")
+        await pilot.pause(0.2)
+        await pilot.press(*"bolt", "enter")
+        await pilot.pause(0.2)
+        table = app.screen.query_one(KeyedTable)
+        assert table.row_count == 1 and table.current_key == b.id
+
+
+async def test_edit_a_ticket_description_and_a_remark(tmp_path: Path) -> None:
+    """E edits title, code and description; the timeline keeps the previous text."""
+    ws = workspace(tmp_path, mails())
+    scope = ScopeSpec.job(job_id(ws, "job-a"))
+    ticket = tickets.open_ticket(ws.engine, ADMIN, "t", description="old text", scopes=[scope])
+    remark = remarks.add_remark(ws.engine, ADMIN, "first version", [scope])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3", "E")
+        await pilot.pause(0.2)
+        app.screen.query_one("#form-text", TextArea).focus()
+        await pilot.press("f7", *"**new** text", "ctrl+s")
+        await pilot.pause(0.3)
+        await pilot.press("4", "E")
+        await pilot.pause(0.2)
+        await pilot.press("f7", *"second version", "ctrl+s")
+        await pilot.pause(0.3)
+    detail = tickets.ticket_detail(ws.engine, ticket.id)
+    assert detail.ticket.description == "**new** text"
+    assert detail.timeline[-1].details["before"] == {"description": "old text"}
+    shown = remarks.remark_detail(ws.engine, remark.id)
+    assert shown.remark.body == "second version"
+    assert shown.timeline[-1].summary == "edited body"
+
+
+def test_draft_escapes_markdown_and_terminal_sequences() -> None:
+    """Object names from mail cannot format the description or reach the terminal."""
+    assert follow_up.markdown_literal("*bold* [x](y) `c`") == r"\*bold\* \[x\](y) \`c\`"
+    assert follow_up.markdown_literal("NAS-REPO01 (412.6 GB)") == "NAS-REPO01 (412.6 GB)"
+    assert follow_up.markdown_literal("a\x1b]52;c;ZXZpbA==\x07b\nc") == "ab c"
