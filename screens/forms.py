@@ -18,7 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, TextArea
+from textual.widgets import (
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    SelectionList,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
 K = TypeVar("K")
@@ -110,6 +118,38 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
     def _pick(self, index: int | None) -> None:
         if index is not None and 0 <= index < len(self.keys):
             self.dismiss(self.keys[index])
+
+    def action_cancel(self) -> None:
+        """Close without a choice."""
+        self.dismiss(None)
+
+
+class ChecklistDialog(ModalScreen[list[int] | None]):
+    """Tick several entries (space), confirm with ctrl+s / F2; escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(SAVE_KEYS, "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, title: str, entries: Sequence[tuple[int, Text]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.entries = list(entries)
+
+    def compose(self) -> ComposeResult:
+        """Title, the list, the hint."""
+        with Vertical(classes="dialog picker"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield SelectionList[int](
+                *[(label, key, False) for key, label in self.entries], id="checklist"
+            )
+            yield Label(Text("space ticks · ctrl+s or F2 confirms · escape cancels", style="dim"))
+
+    def action_save(self) -> None:
+        """Close with the ticked keys, in list order."""
+        ticked = set(self.query_one("#checklist", SelectionList).selected)
+        self.dismiss([key for key, _label in self.entries if key in ticked])
 
     def action_cancel(self) -> None:
         """Close without a choice."""

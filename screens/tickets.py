@@ -28,13 +28,17 @@ from screens.follow_up import (
     stamp,
     write_sections,
 )
-from screens.forms import FollowUpForm
-from screens.style import literal
+from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
+from screens.style import STATUS_STYLE, literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
 STATE_STYLE = {"open": "bold yellow", "in_progress": "cyan", "on_hold": "magenta"}
-OUTCOME_KEYS: dict[str, Outcome] = {"f": "false_alarm", "d": "data_lost", "r": "reprocessed"}
+OUTCOMES: list[tuple[Outcome, str]] = [
+    ("false_alarm", "False alarm — the backups were fine"),
+    ("data_lost", "Data lost — the window was missed, not recovered"),
+    ("reprocessed", "Reprocessed — later runs made up for it"),
+]
 
 COMMANDS = [
     Command("new", "n", "New", "Open a new ticket: pick a customer or job, then fill it in."),
@@ -303,14 +307,18 @@ class TicketsScreen(FollowUpListScreen):
 
     @work
     async def action_resolve(self) -> None:
-        """Category, outcome, and for `reprocessed` the runs that made up for it."""
+        """Category, outcome, and for `reprocessed` the later runs that made up for it."""
         row = self._current()
         if row is None or (category := await self._ask(f"Resolve {row.label} — category")) is None:
             return
-        key = await self._ask(
-            "Outcome: f = false alarm, d = data lost, r = reprocessed", placeholder="f, d or r"
+        outcome = await self.app.push_screen_wait(
+            PickerDialog[Outcome](
+                f"Resolve {row.label} — outcome",
+                lambda text: [
+                    (key, label) for key, label in OUTCOMES if text.lower() in label.lower()
+                ],
+            )
         )
-        outcome = OUTCOME_KEYS.get((key or "")[:1].lower())
         if outcome is None:
             return
         ws = self.bc_app.workspace
@@ -320,13 +328,15 @@ class TicketsScreen(FollowUpListScreen):
             if not candidates:
                 self.notify("No later run of a covered job to name.", severity="warning")
                 return
-            shown = ", ".join(f"{r.run_id} ({r.job} {r.run_day} {r.status})" for r in candidates)
-            picked = await self._ask(
-                f"Runs that made up for it: {shown}", placeholder="ids, e.g. 12 14"
+            picked = await self.app.push_screen_wait(
+                ChecklistDialog(
+                    "Which runs made up for it?",
+                    [(r.run_id, _run_label(r)) for r in candidates],
+                )
             )
-            if picked is None:
+            if not picked:
                 return
-            run_ids = [int(p) for p in picked.replace(",", " ").split() if p.isdigit()]
+            run_ids = picked
         self.apply(
             f"{row.label} resolved.",
             lambda: tickets.resolve(
@@ -372,3 +382,11 @@ class TicketsScreen(FollowUpListScreen):
             f"Merged {labels} into {target.label}.",
             lambda: tickets.merge(ws.engine, ws.actor, target.id, sources),
         )
+
+
+def _run_label(run: tickets.RunInfo) -> Text:
+    """'2026-11-24  run 12  job (customer)  success' for the reprocessed checklist."""
+    text = Text(f"{run.run_day}  run {run.run_id}  ")
+    text.append_text(literal(f"{run.job} ({run.customer or 'no customer'})", 60))
+    text.append(f"  {run.status}", style=STATUS_STYLE.get(run.status, ""))
+    return text

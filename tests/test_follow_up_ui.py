@@ -15,12 +15,12 @@ from backupchecks_tui.services import customers, follow_up, remarks, tickets
 from backupchecks_tui.services.tickets import ScopeSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
-from screens.forms import FollowUpForm, PickerDialog
+from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
 from screens.remarks import RemarksScreen
 from screens.run_follow_up import CoverList
 from screens.tickets import TicketsScreen
 from screens.widgets.tables import KeyedTable
-from store.models import Job
+from store.models import Job, JobRun
 from tests.mailfactory import synthetic_mail
 from tests.uihelpers import workspace
 
@@ -299,3 +299,34 @@ def test_draft_escapes_markdown_and_terminal_sequences() -> None:
     assert follow_up.markdown_literal("*bold* [x](y) `c`") == r"\*bold\* \[x\](y) \`c\`"
     assert follow_up.markdown_literal("NAS-REPO01 (412.6 GB)") == "NAS-REPO01 (412.6 GB)"
     assert follow_up.markdown_literal("a\x1b]52;c;ZXZpbA==\x07b\nc") == "ab c"
+
+
+async def test_resolve_as_reprocessed_ticks_the_later_runs(tmp_path: Path) -> None:
+    """x: category, outcome picked from a list, then the later run ticked with space."""
+    ws = workspace(
+        tmp_path,
+        [
+            synthetic_mail(1, status="failed", job="job-a"),
+            synthetic_mail(5, status="success", job="job-a"),
+        ],
+    )
+    with Session(ws.engine) as session:
+        first_run = min(r for r in session.exec(select(JobRun.id)).all() if r is not None)
+    ticket = tickets.open_ticket(
+        ws.engine, ADMIN, "t", scopes=[ScopeSpec.job(job_id(ws, "job-a"))], run_ids=[first_run]
+    )
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3", "x")
+        await pilot.pause(0.2)
+        await pilot.press(*"rerun", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press(*"reproc", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ChecklistDialog)
+        await pilot.press("space", "ctrl+s")
+        await pilot.pause(0.3)
+    detail = tickets.ticket_detail(ws.engine, ticket.id)
+    assert (detail.ticket.state, detail.ticket.close_outcome) == ("resolved", "reprocessed")
+    assert sorted(r.kind for r in detail.runs) == ["linked", "reprocessed"]

@@ -114,7 +114,7 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
         await pilot.press("x")
         await pilot.pause(0.1)
         await answer(pilot, "vendor bug")
-        await answer(pilot, "f")
+        await pick(pilot, "false")
         ticket = tickets.ticket_detail(ws.engine, rows[0].id).ticket
         assert (ticket.state, ticket.close_outcome) == ("resolved", "false_alarm")
         await pilot.press("F")  # active → resolved
@@ -221,7 +221,7 @@ async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None
         await pilot.press("3", "x")  # resolve the ticket by keyboard: false alarm
         await pilot.pause(0.1)
         await answer(pilot, "fixed")
-        await answer(pilot, "f")
+        await pick(pilot, "false")
         await pilot.press("4", "x")  # and the remark
         await pilot.pause(0.1)
         await pilot.press("1", "ctrl+r")  # Run Checks does not reload on its own yet
