@@ -131,7 +131,8 @@ class FollowUpListScreen(AreaScreen):
 
     def header(self, count: int, selected: int = 0) -> Text:
         """ "12 tickets · active · customer: Acme · search: 'x'"."""
-        parts = [f"{count} {self.NOUN} · {self.which}"]
+        noun = self.NOUN if count != 1 else self.NOUN.removesuffix("s")
+        parts = [f"{count} {noun} · {self.which}"]
         if self.customer:
             parts.append(f"customer: {self.customer[1]}")
         if self.product:

@@ -69,7 +69,7 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         """Title, search input, the list, the hint."""
         with Vertical(classes="dialog picker"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Input(placeholder=self.placeholder, id="picker-input")
+            yield Input(placeholder=self.placeholder, id="picker-input", compact=True)
             yield OptionList(id="picker-list", markup=False)
             yield Label(
                 Text("type to narrow · up/down · enter picks · escape cancels", style="dim")
@@ -173,7 +173,7 @@ class TextDialog(ModalScreen[str | None]):
         """Title, editor, hint."""
         with Vertical(classes="dialog editor"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield TextArea(self.text, id="text-body", soft_wrap=True)
+            yield TextArea(self.text, id="text-body", soft_wrap=True, compact=True)
             yield Label(Text("ctrl+s or F2 saves · escape cancels", style="dim"))
 
     def action_save(self) -> None:
@@ -233,18 +233,18 @@ class FollowUpForm(ModalScreen[FormResult | None]):
             yield Label(Text(self.heading, style="bold"), classes="dialog-title")
             if self.kind == "ticket":
                 yield Label("Title")
-                yield Input(self.title_value, id="form-title")
+                yield Input(self.title_value, id="form-title", compact=True)
                 yield Label("Code (e.g. a PSA ticket number, optional)")
-                yield Input(self.code_value, id="form-code", placeholder="optional")
+                yield Input(self.code_value, id="form-code", placeholder="optional", compact=True)
             yield Label("Covers")
             if self.scopes:
-                with RadioSet(id="form-scope"):
+                with RadioSet(id="form-scope", compact=True):
                     for index, label in enumerate(self.scopes):
                         yield RadioButton(Text(label), value=index == 0)
             else:
                 yield Label(Text(self.fixed_scope, style="bold"), id="form-fixed-scope")
             yield Label("Description (Markdown)" if self.kind == "ticket" else "Remark")
-            yield TextArea(self.text_value, id="form-text", soft_wrap=True)
+            yield TextArea(self.text_value, id="form-text", soft_wrap=True, compact=True)
             yield Label(Text(SAVE_HINT, style="dim"))
 
     def on_mount(self) -> None:

@@ -171,7 +171,7 @@ class RunFollowUp(AreaScreen):
             FollowUpForm(
                 "remark",
                 f"New remark for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
-                text=draft.summary,
+                text="\n\n" + draft.summary,  # the note first, the run's facts below
                 scopes=[o.label for o in draft.scope_options],
             )
         )
@@ -198,5 +198,6 @@ def _ticket_label(row: tickets.TicketRow) -> Text:
         text.append_text(literal(row.code, 16, style="cyan"))
         text.append("  ")
     text.append_text(literal(row.title, 60))
-    text.append_text(literal(f"  ({row.scope_summary})", 50, style="dim"))
+    text.append("  ")
+    text.append_text(literal(f"({row.scope_summary})", 50, style="dim"))
     return text
