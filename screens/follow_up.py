@@ -16,6 +16,7 @@ from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.services import follow_up
 from backupchecks_tui.services.tickets import (
     LinkedRun,
+    ScopeSpec,
     ScopeView,
     StateFilter,
     TimelineEntry,
@@ -95,6 +96,11 @@ FILTER_COMMANDS = [
     Command("filter_customer", "C", "Customer", "Only those covering a customer's jobs."),
     Command("filter_product", "P", "Product", "Only those covering jobs of a product."),
 ]
+
+ADD_SCOPE = Command(
+    "add_scope", "plus", "Cover", "Also cover another customer or job.", key_display="+"
+)
+"""Both lists let an item cover one more customer or job."""
 """The filters both lists offer (the text search is each screen's own `/`)."""
 
 ALL = 0
@@ -219,6 +225,28 @@ class FollowUpListScreen(AreaScreen):
             PickerDialog[int](title, source, empty="No customer or job matches.")
         )
         return choices.get(picked) if picked is not None else None
+
+    def current_id(self) -> int | None:
+        """The id of the item under the cursor."""
+        return self.query_one(KeyedTable).current_key
+
+    def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
+        """The service call that adds `spec` to item `item_id` (each screen implements it)."""
+        raise NotImplementedError
+
+    @work
+    async def action_add_scope(self) -> None:
+        """Pick one more customer or job for the current item to cover."""
+        item_id = self.current_id()
+        if item_id is None:
+            return
+        choice = await self.pick_scope("Also cover which customer or job?")
+        if choice is None:
+            return
+        self.apply(
+            f"Now also covers {scope_label(choice)}.",
+            lambda: self.add_scope_call(item_id, choice.spec),
+        )
 
     def show_item(self, item_id: int) -> None:
         """Put the cursor on `item_id`, clearing the filters when they hide it."""

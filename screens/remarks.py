@@ -14,8 +14,10 @@ from textual.widgets import DataTable, Footer, Input, RichLog, Static
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import remarks
+from backupchecks_tui.services.tickets import ScopeSpec
 from screens.commands import Command, bindings
 from screens.follow_up import (
+    ADD_SCOPE,
     FILTER_COMMANDS,
     FollowUpListScreen,
     detail_css,
@@ -31,6 +33,7 @@ from screens.widgets.tables import KeyedTable
 COMMANDS = [
     Command("new", "n", "New", "Add a remark: pick a customer or job, then write it."),
     Command("edit", "E", "Edit", "Change the remark's text."),
+    ADD_SCOPE,
     Command("resolve", "x", "Resolve", "Resolve the remark (it stops covering its jobs)."),
     Command("reopen", "o", "Reopen", "Make a resolved remark active again."),
     *FILTER_COMMANDS,
@@ -139,14 +142,19 @@ class RemarksScreen(FollowUpListScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide what the role or the current remark's state does not allow."""
         writer = self.bc_app.workspace.actor.can(Action.REMARK_WRITE)
-        if action in {"new", "edit", "resolve", "reopen"} and not writer:
+        if action in {"new", "edit", "resolve", "reopen", "add_scope"} and not writer:
             return False
-        if action == "edit":
+        if action in {"edit", "add_scope"}:
             return self._current() is not None
         if action in {"resolve", "reopen"}:
             row = self._current()
             return row is not None and row.active == (action == "resolve")
         return True
+
+    def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
+        """Add `spec` to remark `item_id`."""
+        ws = self.bc_app.workspace
+        return remarks.add_scope(ws.engine, ws.actor, item_id, spec)
 
     @work
     async def action_new(self) -> None:

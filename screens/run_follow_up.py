@@ -12,10 +12,13 @@ from textual.widgets.option_list import Option
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
+from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import coverage, follow_up, remarks, tickets
 from backupchecks_tui.services.coverage import CoverItem
+from backupchecks_tui.services.tickets import ScopeSpec
 from screens.base import AreaScreen
 from screens.commands import Command
+from screens.dialogs import ConfirmDialog
 from screens.forms import FollowUpForm, PickerDialog
 from screens.style import REMARK, TICKET, literal
 from screens.widgets.tables import KeyedTable
@@ -157,7 +160,18 @@ class RunFollowUp(AreaScreen):
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
-        self._after(run_id, f"Run {run_id} linked to ticket {view.label}.")
+        message = f"Run {run_id} linked to ticket {view.label}."
+        if view.active and not tickets.covers_job(ws.engine, "ticket", view.id, draft.job_id):
+            job = one_line(draft.job_name, 60)
+            question = f"Should {view.label} also cover {job} from now on (its next runs show it)?"
+            if await self.app.push_screen_wait(ConfirmDialog(question)):
+                try:
+                    tickets.add_scope(ws.engine, ws.actor, view.id, ScopeSpec.job(draft.job_id))
+                except BackupChecksError as error:
+                    self.bc_app.show_error(error)
+                    return
+                message += f" It now covers {job}."
+        self._after(run_id, message)
 
     @work
     async def action_new_remark(self) -> None:

@@ -16,10 +16,11 @@ from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import follow_up, tickets
-from backupchecks_tui.services.tickets import STATE_LABELS, Outcome
+from backupchecks_tui.services.tickets import STATE_LABELS, Outcome, ScopeSpec
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.follow_up import (
+    ADD_SCOPE,
     FILTER_COMMANDS,
     FollowUpListScreen,
     detail_css,
@@ -46,6 +47,7 @@ COMMANDS = [
     Command("hold", "h", "Hold", "Put the ticket on hold until a date (YYYY-MM-DD)."),
     Command("resume", "u", "Resume", "Take the ticket off hold before its date."),
     Command("comment", "c", "Comment", "Add a comment to the timeline."),
+    ADD_SCOPE,
     Command("edit", "E", "Edit", "Change the title, the code and the description."),
     Command("resolve", "x", "Resolve", "Close with a category and an outcome."),
     Command("reopen", "o", "Reopen", "Open a resolved ticket again."),
@@ -55,8 +57,18 @@ COMMANDS = [
     Command("filter_text", "slash", "Search", "Search #N, code, title, text.", key_display="/"),
 ]
 
-WRITE_ACTIONS = {"new", "start", "hold", "resume", "comment", "edit", "resolve", "reopen", "merge"}
-STATE_ACTIONS = {"start", "hold", "resume", "comment", "edit", "resolve", "reopen", "merge"}
+STATE_ACTIONS = {
+    "start",
+    "hold",
+    "resume",
+    "comment",
+    "edit",
+    "resolve",
+    "reopen",
+    "merge",
+    "add_scope",
+}
+WRITE_ACTIONS = {"new", *STATE_ACTIONS}
 
 
 # ---------------------------------------------------------------------------- the screen
@@ -199,6 +211,11 @@ class TicketsScreen(FollowUpListScreen):
         """Prompt for one line; None when cancelled or left empty."""
         answer = await self.app.push_screen_wait(PromptDialog(title, value, placeholder))
         return answer.value.strip() if answer.value and answer.value.strip() else None
+
+    def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
+        """Add `spec` to ticket `item_id`."""
+        ws = self.bc_app.workspace
+        return tickets.add_scope(ws.engine, ws.actor, item_id, spec)
 
     @work
     async def action_new(self) -> None:

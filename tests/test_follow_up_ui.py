@@ -15,6 +15,7 @@ from backupchecks_tui.services import customers, follow_up, remarks, tickets
 from backupchecks_tui.services.tickets import ScopeSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
+from screens.dialogs import ConfirmDialog
 from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
 from screens.remarks import RemarksScreen
 from screens.run_follow_up import CoverList
@@ -330,3 +331,50 @@ async def test_resolve_as_reprocessed_ticks_the_later_runs(tmp_path: Path) -> No
     detail = tickets.ticket_detail(ws.engine, ticket.id)
     assert (detail.ticket.state, detail.ticket.close_outcome) == ("resolved", "reprocessed")
     assert sorted(r.kind for r in detail.runs) == ["linked", "reprocessed"]
+
+
+async def test_linking_another_jobs_run_offers_to_cover_that_job(tmp_path: Path) -> None:
+    """l on job-a's run to job-b's ticket asks; y adds job-a to the ticket's scopes."""
+    ws = workspace(tmp_path, mails())
+    other = tickets.open_ticket(
+        ws.engine, ADMIN, "shared storage", scopes=[ScopeSpec.job(job_id(ws, "job-b"))]
+    )
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "job-a" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert "🎫" in job_row(app, "job-a")[-1]
+    detail = tickets.ticket_detail(ws.engine, other.id)
+    assert {s.job for s in detail.scopes} == {"job-a", "job-b"}
+    assert detail.timeline[-1].summary.startswith("now also covers job-a")
+
+
+async def test_plus_adds_a_scope_in_tickets_and_remarks(tmp_path: Path) -> None:
+    """+ picks one more job for the current ticket, then for the current remark."""
+    ws = workspace(tmp_path, mails())
+    scope = ScopeSpec.job(job_id(ws, "job-a"))
+    ticket = tickets.open_ticket(ws.engine, ADMIN, "t", scopes=[scope])
+    remark = remarks.add_remark(ws.engine, ADMIN, "r", [scope])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        for mode in ("3", "4"):
+            await pilot.press(mode, "plus")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, PickerDialog)
+            await pilot.press(*"job-b", "enter")
+            await pilot.pause(0.3)
+    assert {s.job for s in tickets.ticket_detail(ws.engine, ticket.id).scopes} == {
+        "job-a",
+        "job-b",
+    }
+    assert {s.job for s in remarks.remark_detail(ws.engine, remark.id).scopes} == {
+        "job-a",
+        "job-b",
+    }

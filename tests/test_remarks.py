@@ -168,3 +168,21 @@ def test_remark_roles_and_audit(engine: Engine, world: World) -> None:
         ("alice", "remark.resolve"),
         ("olga", "remark.reopen"),
     ]
+
+
+def test_remark_edit_and_add_scope(engine: Engine, world: World) -> None:
+    """Editing keeps the previous text in the timeline; an unchanged text records nothing;
+    a new scope widens the markers."""
+    remark = remarks.add_remark(engine, OPERATOR, "first", [ScopeSpec.job(world.acme_vm)], now=NOW)
+    remarks.edit_remark(engine, OPERATOR, remark.id, "  second  ", now=LATER)
+    remarks.edit_remark(engine, OPERATOR, remark.id, "second", now=LATER)
+    remarks.add_scope(engine, OPERATOR, remark.id, ScopeSpec.job(world.beta_job), now=LATER)
+    detail = remarks.remark_detail(engine, remark.id)
+    assert detail.remark.body == "second"
+    edits = [e for e in detail.timeline if e.kind == "edit"]
+    assert [e.details["before"] for e in edits] == [{"body": "first"}]
+    assert coverage.markers(engine, [world.beta_job], now=LATER)[world.beta_job] == (False, True)
+    with pytest.raises(InvalidInput):
+        remarks.edit_remark(engine, OPERATOR, remark.id, "   ", now=LATER)
+    with pytest.raises(PermissionDenied):
+        remarks.edit_remark(engine, VIEWER, remark.id, "x", now=LATER)

@@ -841,3 +841,39 @@ def test_operators_and_admins_write_and_everything_is_audited(
         "opened", "linked_run",  # copied from the merged ticket
         "merged",
     ]  # fmt: skip
+
+
+def test_add_scope_widens_coverage_once_and_only_while_active(engine: Engine, world: World) -> None:
+    """A ticket on one job is given the NAS job: markers follow; twice is once; a resolved
+    ticket refuses; the timeline names the scope."""
+    ticket = tickets.open_ticket(
+        engine, OPERATOR, "t", scopes=[ScopeSpec.job(world.acme_vm)], now=NOW
+    )
+    assert not tickets.covers_job(engine, "ticket", ticket.id, world.acme_nas)
+    tickets.add_scope(engine, OPERATOR, ticket.id, ScopeSpec.job(world.acme_nas), now=LATER)
+    tickets.add_scope(engine, OPERATOR, ticket.id, ScopeSpec.job(world.acme_nas), now=LATER)
+    detail = tickets.ticket_detail(engine, ticket.id, now=LATER)
+    assert [s.job_id for s in detail.scopes] == [world.acme_vm, world.acme_nas]
+    assert [e.summary for e in detail.timeline if e.kind == "scope_added"] == [
+        "now also covers acme-nas (synology)"
+    ]
+    assert tickets.covers_job(engine, "ticket", ticket.id, world.acme_nas)
+    assert coverage.markers(engine, [world.acme_nas], now=LATER)[world.acme_nas][0]
+    tickets.resolve(engine, OPERATOR, ticket.id, "fixed", "false_alarm", now=LATER)
+    with pytest.raises(TransitionRefused, match="cannot be given another scope"):
+        tickets.add_scope(engine, OPERATOR, ticket.id, ScopeSpec.job(world.beta_job), now=LATER)
+    with pytest.raises(PermissionDenied):
+        tickets.add_scope(engine, VIEWER, ticket.id, ScopeSpec.job(world.beta_job), now=LATER)
+
+
+def test_covers_job_through_the_customer(engine: Engine, world: World) -> None:
+    """A customer scope covers each of the customer's jobs, an object scope not the job."""
+    by_customer = tickets.open_ticket(
+        engine, OPERATOR, "c", scopes=[ScopeSpec.customer(world.acme)], now=NOW
+    )
+    by_object = tickets.open_ticket(
+        engine, OPERATOR, "o", scopes=[ScopeSpec.object(world.acme_vm, "VM01")], now=NOW
+    )
+    assert tickets.covers_job(engine, "ticket", by_customer.id, world.acme_nas)
+    assert not tickets.covers_job(engine, "ticket", by_customer.id, world.beta_job)
+    assert not tickets.covers_job(engine, "ticket", by_object.id, world.acme_vm)

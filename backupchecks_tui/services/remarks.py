@@ -30,6 +30,7 @@ from backupchecks_tui.services.tickets import (
     TransitionRefused,
     add_event,
     add_run_links,
+    add_scope_to,
     add_scopes,
     clock,
     linked_runs,
@@ -226,6 +227,18 @@ def edit_remark(
         return "edit", {"before": {"body": before}, "after": {"body": text}}
 
     return _change(engine, actor, remark_id, "edit", change, now=moment)
+
+
+def add_scope(
+    engine: Engine, actor: Actor, remark_id: int, spec: ScopeSpec, *, now: datetime | None = None
+) -> RemarkView:
+    """Let the remark cover one more customer, job or object (kept when present)."""
+
+    def change(session: Session, _remark: Remark) -> tuple[str, dict[str, Any]] | None:
+        """Add the scope unless the remark has it."""
+        return add_scope_to(session, Owner("remark", remark_id), spec)
+
+    return _change(engine, actor, remark_id, "add_scope", change, now=clock(now))
 
 
 def link_run(

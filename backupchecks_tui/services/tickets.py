@@ -69,6 +69,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "comment": (frozenset({*ACTIVE_STATES, "resolved"}), "commented on"),
     "edit": (frozenset({*ACTIVE_STATES, "resolved"}), "edited"),
     "link_run": (frozenset({*ACTIVE_STATES, "resolved"}), "linked to a run"),
+    "add_scope": (_ACTIVE, "given another scope"),
     "merge": (frozenset({*ACTIVE_STATES, "resolved"}), "merged"),
 }
 """Action → (states it is allowed from, the words used when it is refused)."""
@@ -520,6 +521,7 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "comment": lambda d: str(d.get("body", "")),
     "edit": _describe_edit,
     "linked_run": _describe_run,
+    "scope_added": lambda d: f"now also covers {d.get('scope', 'a scope')}",
     "resolved": _describe_resolved,
     "merged": _describe_merged,
 }
@@ -989,6 +991,71 @@ def edit(
         return "edit", {"before": before, "after": after}
 
     return _change(engine, actor, ticket_id, "edit", change, now=now)
+
+
+def scope_label(session: Session, spec: ScopeSpec) -> str:
+    """'job: name (customer)', 'customer: name' or 'object: vm on job' for a timeline."""
+    views = _spec_views(session, spec)
+    return views[0].label if views else "scope"
+
+
+def _spec_views(session: Session, spec: ScopeSpec) -> list[ScopeView]:
+    """`spec` named as a ScopeView (one, or none when its job or customer is gone)."""
+    customer = session.get(Customer, spec.customer_id) if spec.customer_id else None
+    job = session.get(Job, spec.job_id) if spec.job_id else None
+    if job is None and customer is None:
+        return []
+    if job is not None and job.customer_id and customer is None:
+        customer = session.get(Customer, job.customer_id)
+    kind: Literal["customer", "job", "object"] = (
+        "customer" if job is None else ("object" if spec.object_name else "job")
+    )
+    return [
+        ScopeView(
+            kind,
+            spec.customer_id,
+            spec.job_id,
+            spec.object_name,
+            customer.name if customer else "",
+            job.name if job else "",
+            job.product if job else "",
+        )
+    ]
+
+
+def add_scope_to(
+    session: Session, owner: Owner, spec: ScopeSpec
+) -> tuple[str, dict[str, Any]] | None:
+    """Add `spec` to `owner` unless it has it: the ("scope_added", details) event or None."""
+    added = add_scopes(session, owner, [spec])
+    return ("scope_added", {"scope": scope_label(session, added[0])}) if added else None
+
+
+def add_scope(
+    engine: Engine, actor: Actor, ticket_id: int, spec: ScopeSpec, *, now: datetime | None = None
+) -> TicketView:
+    """Let an active ticket cover one more customer, job or object (kept when present)."""
+
+    def change(session: Session, _ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
+        """Add the scope unless the ticket has it."""
+        return add_scope_to(session, Owner("ticket", ticket_id), spec)
+
+    return _change(engine, actor, ticket_id, "add_scope", change, now=now)
+
+
+def covers_job(engine: Engine, kind: OwnerKind, owner_id: int, job_id: int) -> bool:
+    """Whether the ticket / remark has a scope naming `job_id` (whole job) or its customer."""
+    owner = Owner(kind, owner_id)
+    with read_scope(engine) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"There is no job with id {job_id}.")
+        specs = _scope_specs(session, owner)
+    return any(
+        (s.job_id == job_id and not s.object_name)
+        or (s.customer_id is not None and s.customer_id == job.customer_id)
+        for s in specs
+    )
 
 
 def link_run(
