@@ -26,9 +26,19 @@ from backupchecks_tui.demo.generators import (
     DemoStatus,
 )
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
+from backupchecks_tui.services import coverage
 from parsers import Outcome, Status, default_registry
 from store.engine import session_scope
-from store.models import Customer, CustomerRule, Job, JobRun, MailMessage, RunObject
+from store.models import (
+    Customer,
+    CustomerRule,
+    Job,
+    JobRun,
+    MailMessage,
+    Remark,
+    RunObject,
+    Ticket,
+)
 
 MONDAY = date(2025, 6, 2)
 
@@ -256,3 +266,18 @@ def test_deliberate_mails_are_not_parsed(kind: str) -> None:
     run = DemoRun("someone@acme.example", "ACME-PC", "Hello", datetime(2025, 6, 1, tzinfo=UTC))
     raw = GENERATORS[kind](run)
     assert default_registry().parse_bytes(raw).outcome is Outcome.UNPARSED
+
+
+def test_demo_has_the_teams_tickets_and_remarks(engine: Engine, built: Built) -> None:
+    """Tickets in progress, on hold and resolved, two remarks; once, however often built."""
+    build_demo(built.url, MONDAY)  # a second build must not add them again
+    with session_scope(engine) as session:
+        states = sorted(session.exec(select(Ticket.state)).all())
+        codes = set(session.exec(select(Ticket.code)).all())
+        notes = session.exec(select(func.count()).select_from(Remark)).one()
+        nas = session.exec(select(Job.id).where(Job.name == "Backup Copy NAS")).one()
+    assert states == ["in_progress", "on_hold", "resolved"]
+    assert {"PSA-20931", "PSA-20877"} <= codes
+    assert notes == 2
+    assert nas is not None
+    assert coverage.markers(engine, [nas])[nas] == (True, False)

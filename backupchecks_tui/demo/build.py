@@ -1,5 +1,6 @@
 """Build the demo database: customers and mapping rules, every scenario mail through the
-real ingest pipeline, and the review state of a believable Monday morning.
+real ingest pipeline, the review state of a believable Monday morning, and the team's open
+tickets and remarks.
 
 Runs older than yesterday are marked reviewed (by `REVIEWER`, the morning after their
 run day), so the queue holds the weekend and this night: a few dozen jobs with failures,
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from backupchecks_tui.database import open_database
+from backupchecks_tui.demo.follow_up import seed_follow_up
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
 from backupchecks_tui.ingest.pipeline import Origin, Pipeline
 from backupchecks_tui.services import customers as customer_service
@@ -79,6 +81,7 @@ def build_demo(
             if progress is not None:
                 progress(done, total)
         reviewed = mark_reviewed(engine, scenario.today, zone)
+        seed_follow_up(engine, scenario.today, zone)
         return _summary(engine, new, reviewed, clock.perf_counter() - started)
     finally:
         engine.dispose()
