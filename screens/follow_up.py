@@ -128,8 +128,12 @@ class FollowUpListScreen(AreaScreen):
         return self.customer[0] if self.customer else None
 
     def on_resize(self, event: Resize) -> None:
-        """Stack the panes on narrow terminals."""
+        """Stack the panes on narrow terminals; wrap the detail again at its new width."""
         self.set_class(event.size.width < NARROW, "narrow")
+        self.call_after_refresh(lambda: self.show_detail(self.current_id()))
+
+    def show_detail(self, item_id: int | None) -> None:
+        """Write item `item_id` into the detail pane (each screen implements it)."""
 
     def on_screen_resume(self) -> None:
         """Reload when the mode is entered again."""

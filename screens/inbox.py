@@ -76,7 +76,7 @@ class InboxScreen(AreaScreen):
         yield Input(placeholder="filter: sender, subject, reason", id="inbox-filter")
         with Horizontal(id="inbox-panes"):
             yield KeyedTable(id="mails")
-            yield RichLog(id="mail-text", wrap=True, markup=False, highlight=False)
+            yield RichLog(id="mail-text", wrap=True, markup=False, highlight=False, min_width=20)
         yield Footer()
 
     def on_resize(self, event: Resize) -> None:

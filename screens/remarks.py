@@ -64,7 +64,9 @@ class RemarksScreen(FollowUpListScreen):
         yield Input(placeholder="search the remark text", id="remarks-filter")
         with Horizontal(id="remarks-panes"):
             yield KeyedTable(id="remarks-list")
-            yield RichLog(id="remarks-detail", wrap=True, markup=False, highlight=False)
+            yield RichLog(
+                id="remarks-detail", wrap=True, markup=False, highlight=False, min_width=20
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -103,9 +105,9 @@ class RemarksScreen(FollowUpListScreen):
             keep=table.current_key,
         )
         self.query_one("#remarks-header", Static).update(self.header(len(found)))
-        self._show(table.current_key)
+        self.show_detail(table.current_key)
 
-    def _show(self, remark_id: int | None) -> None:
+    def show_detail(self, remark_id: int | None) -> None:
         log = self.query_one("#remarks-detail", RichLog)
         log.clear()
         self.refresh_bindings()
@@ -133,7 +135,7 @@ class RemarksScreen(FollowUpListScreen):
     @on(DataTable.RowHighlighted, "#remarks-list")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        self._show(int(key) if key is not None else None)
+        self.show_detail(int(key) if key is not None else None)
 
     def _current(self) -> remarks.RemarkRow | None:
         key = self.query_one(KeyedTable).current_key

@@ -31,6 +31,7 @@ from screens.widgets.tables import KeyedTable
 from store.queries import QueueFilter, QueueRow
 
 PAGE = 300
+FIRST_PAGE = 100  # a (re)load with the cursor near the top: a screenful or two, fast
 FOLLOW_DELAY = 0.08
 NARROW = 120
 STATUS_FILTERS: list[tuple[str, frozenset[str]]] = [
@@ -118,7 +119,7 @@ class RunChecksScreen(RunFollowUp):
         runs.add_columns("Day", "Status", "Start", "Objects", "Message")
         self.query_one("#filter", Input).display = False
         self.query_one("#covering", CoverList).display = False
-        self.reload()
+        self.call_after_refresh(self.reload)  # once, after the first layout (and ScreenResume)
         jobs.focus()
 
     def on_screen_resume(self) -> None:
@@ -139,12 +140,15 @@ class RunChecksScreen(RunFollowUp):
             return
         jobs = self.query_one("#jobs", KeyedTable)
         current = keep_job if keep_job is not None else jobs.current_key
-        page = checks.load_queue(self.bc_app.workspace.engine, self.flt, limit=PAGE)
+        size = FIRST_PAGE if jobs.cursor_row < FIRST_PAGE - 20 else PAGE
+        page = checks.load_queue(self.bc_app.workspace.engine, self.flt, limit=size)
         self.rows = {row.job_id: row for row in page.rows}
         self.marks = self.bc_app.markers([row.job_id for row in page.rows])
         self.loaded = len(page.rows)
         self.total_jobs, self.total_runs = page.jobs, page.runs
-        jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], keep=current)
+        with self.prevent(DataTable.RowHighlighted):  # the job is shown right below
+            jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], keep=current)
+        self._pending = None
         self._update_header()
         self._show_job(jobs.current_key)
 

@@ -98,7 +98,9 @@ class TicketsScreen(FollowUpListScreen):
         yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
         with Horizontal(id="tickets-panes"):
             yield KeyedTable(id="tickets-list")
-            yield RichLog(id="tickets-detail", wrap=True, markup=False, highlight=False)
+            yield RichLog(
+                id="tickets-detail", wrap=True, markup=False, highlight=False, min_width=20
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -143,9 +145,9 @@ class TicketsScreen(FollowUpListScreen):
         self.query_one("#tickets-header", Static).update(
             self.header(len(found), len(self.selected))
         )
-        self._show(table.current_key)
+        self.show_detail(table.current_key)
 
-    def _show(self, ticket_id: int | None) -> None:
+    def show_detail(self, ticket_id: int | None) -> None:
         log = self.query_one("#tickets-detail", RichLog)
         log.clear()
         self.refresh_bindings()
@@ -187,7 +189,7 @@ class TicketsScreen(FollowUpListScreen):
     @on(DataTable.RowHighlighted, "#tickets-list")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        self._show(int(key) if key is not None else None)
+        self.show_detail(int(key) if key is not None else None)
 
     def _current(self) -> tickets.TicketRow | None:
         key = self.query_one(KeyedTable).current_key

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.text import Text
 from sqlmodel import Session, select
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, RadioSet, Static, TextArea
+from textual.widgets import Input, OptionList, RadioSet, RichLog, Static, TextArea
 
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import customers, follow_up, remarks, tickets
@@ -378,3 +378,29 @@ async def test_plus_adds_a_scope_in_tickets_and_remarks(tmp_path: Path) -> None:
         "job-a",
         "job-b",
     }
+
+
+def assert_wrapped(log: RichLog, words: str) -> None:
+    """Every word is in `log` and no line is wider than the pane shows (none is cropped)."""
+    width = log.scrollable_content_region.width
+    assert max(strip.cell_length for strip in log.lines) <= width
+    shown = " ".join(strip.text for strip in log.lines)
+    assert all(word in shown for word in words.split())
+
+
+async def test_long_lines_wrap_in_the_detail_panes(tmp_path: Path) -> None:
+    """Nothing is cut from the middle of a long line: the run's mail body and a ticket's
+    description wrap at the pane's width, at 160 columns as at 80."""
+    words = " ".join(f"word{n:02d}" for n in range(40))
+    ws = workspace(tmp_path, [synthetic_mail(1, status="failed", job="job-a", body=words)])
+    tickets.open_ticket(
+        ws.engine, ADMIN, "t", description=words, scopes=[ScopeSpec.job(job_id(ws, "job-a"))]
+    )
+    for size in ((160, 48), (80, 24)):
+        app = BackupChecksApp(ws)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause(0.3)
+            assert_wrapped(app.screen.query_one("#detail", RichLog), words)
+            await pilot.press("3")
+            await pilot.pause(0.3)
+            assert_wrapped(app.screen.query_one("#tickets-detail", RichLog), words)

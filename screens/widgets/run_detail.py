@@ -129,7 +129,11 @@ class RunDetailView(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, auto_scroll=False)
+        # min_width: RichLog renders at least this wide and crops the rest, which would cut
+        # the middle out of long lines in a pane narrower than its default of 78.
+        super().__init__(
+            id=id, wrap=True, markup=False, highlight=False, auto_scroll=False, min_width=20
+        )
         self.shown: Text = Text()
 
     def show(self, detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> None:
