@@ -114,7 +114,7 @@ class RunChecksScreen(RunFollowUp):
         if self.bc_app.workspace.actor.role is Role.VIEWER:
             return
         jobs = self.query_one("#jobs", KeyedTable)
-        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Age", "  ")
+        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Age")
         runs = self.query_one("#runs", KeyedTable)
         runs.add_columns("Day", "Status", "Start", "Objects", "Message")
         self.query_one("#filter", Input).display = False

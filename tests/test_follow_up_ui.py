@@ -80,7 +80,7 @@ async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> 
     app = BackupChecksApp(ws)
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
-        assert "🎫" not in job_row(app, "job-a")[-1]
+        assert "🎫" not in job_row(app, "job-a")[0]
         await pilot.press("t")
         await pilot.pause(0.2)
         form = app.screen
@@ -95,7 +95,7 @@ async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> 
         assert [s.job for s in detail.scopes] == ["job-a"]
         assert [r.job for r in detail.runs] == ["job-a"]
         assert "vm-1" in detail.ticket.description
-        assert "🎫" in job_row(app, "job-a")[-1]
+        assert "🎫" in job_row(app, "job-a")[0]
         assert covering_labels(app) and "#1" in covering_labels(app)[0]
         await pilot.press("enter", "enter")  # jobs → runs → covering list
         await pilot.pause(0.1)
@@ -192,7 +192,7 @@ async def test_m_adds_a_remark_and_enter_opens_it(tmp_path: Path) -> None:
         (row,) = remarks.list_remarks(ws.engine, "all")
         detail = remarks.remark_detail(ws.engine, row.id)
         assert [r.job for r in detail.runs] == ["job-a"]
-        assert "💬" in job_row(app, "job-a")[-1]
+        assert "💬" in job_row(app, "job-a")[0]
         app.screen.query_one("#covering", CoverList).focus()
         await pilot.press("enter")
         await pilot.pause(0.3)
@@ -350,7 +350,7 @@ async def test_linking_another_jobs_run_offers_to_cover_that_job(tmp_path: Path)
         assert "job-a" in app.screen.question
         await pilot.press("y")
         await pilot.pause(0.3)
-        assert "🎫" in job_row(app, "job-a")[-1]
+        assert "🎫" in job_row(app, "job-a")[0]
     detail = tickets.ticket_detail(ws.engine, other.id)
     assert {s.job for s in detail.scopes} == {"job-a", "job-b"}
     assert detail.timeline[-1].summary.startswith("now also covers job-a")

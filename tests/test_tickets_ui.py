@@ -203,7 +203,7 @@ def job_flags(app: BackupChecksApp, job: str) -> str:
     for index in range(table.row_count):
         cells = [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(index)]
         if job in cells:
-            return cells[-1]
+            return cells[0]
     raise AssertionError(job)
 
 

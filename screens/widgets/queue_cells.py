@@ -25,17 +25,20 @@ def job_cells(
     ascii_only: bool,
     today: date,
 ) -> list[Text | str]:
-    """Selection mark, worst status, customer, job, product, runs, age, 🎫/💬."""
-    flags = markers_text(marks, ascii_only=ascii_only)
+    """Selection mark with 🎫/💬, worst status, customer, job, product, runs, age.
+
+    The markers lead the row so they stay in view however narrow the pane is.
+    """
+    lead = Text("*" if selected else " ", style="bold cyan")
+    lead.append_text(markers_text(marks, ascii_only=ascii_only))
     return [
-        Text("*" if selected else " ", style="bold cyan"),
+        lead,
         status_text(row.worst_status, ascii_only=ascii_only),
         literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
         literal(row.job_name, 28),
         literal(row.product, 14),
         Text(str(row.runs), justify="right"),
         Text(age(row.oldest_day, today), justify="right"),
-        flags,
     ]
 
 
