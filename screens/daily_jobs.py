@@ -108,7 +108,7 @@ class DailyJobsScreen(AreaScreen):
     def on_mount(self) -> None:
         """Columns and the first load (today)."""
         self.query_one(KeyedTable).add_columns(
-            "Status", "Customer", "Job", "Product", "Schedule", "Expected", "Runs", "  "
+            "  ", "Status", "Customer", "Job", "Product", "Schedule", "Expected", "Runs"
         )
         self.query_one("#daily-filter", Input).display = False
         self.day = self.bc_app.today()
@@ -159,8 +159,8 @@ class DailyJobsScreen(AreaScreen):
             if row.expected_at
             else "—"
         )
-        markers = markers_text(marks, ascii_only=ascii_only)
         return [
+            markers_text(marks, ascii_only=ascii_only),  # first: in view at any width
             day_status_text(row.status, ascii_only=ascii_only, overridden=row.overridden),
             literal(row.customer or "—", 22),
             literal(row.job_name, 28),
@@ -168,7 +168,6 @@ class DailyJobsScreen(AreaScreen):
             schedule,
             Text(expected),
             Text(str(row.runs) if row.runs else "", justify="right"),
-            markers,
         ]
 
     def _header(self, day: date, total: int, shown: int, counts: dict[str, int]) -> None:

@@ -88,7 +88,7 @@ def daily_screen(app: BackupChecksApp) -> DailyJobsScreen:
 def status_of(screen: DailyJobsScreen, job_id: int) -> str:
     """The status cell of job `job_id`, as plain text."""
     table = screen.query_one(KeyedTable)
-    return str(table.get_row(str(job_id))[0])
+    return str(table.get_row(str(job_id))[1])
 
 
 def header(screen: DailyJobsScreen) -> str:
