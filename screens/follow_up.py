@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
 from textual import work
@@ -13,7 +13,7 @@ from textual.events import Resize
 from textual.widgets import RichLog
 
 from backupchecks_tui.errors import BackupChecksError
-from backupchecks_tui.services import follow_up
+from backupchecks_tui.services import follow_up, remarks, tickets
 from backupchecks_tui.services.tickets import (
     LinkedRun,
     ScopeSpec,
@@ -23,9 +23,12 @@ from backupchecks_tui.services.tickets import (
 )
 from screens.base import AreaScreen
 from screens.commands import Command
-from screens.forms import PickerDialog
+from screens.forms import FollowUpForm, FormResult, PickerDialog
 from screens.style import literal
 from screens.widgets.tables import KeyedTable
+
+if TYPE_CHECKING:
+    from backupchecks_tui.workspace import Workspace
 
 NARROW = 120
 """Below this width the list and the detail are stacked."""
@@ -107,10 +110,37 @@ ALL = 0
 """The picker key for "no customer filter"."""
 
 
+ItemKind = Literal["ticket", "remark"]
+
+
+def create_item(
+    ws: Workspace,
+    kind: ItemKind,
+    form: FormResult,
+    scopes: Sequence[ScopeSpec],
+    run_ids: Sequence[int] = (),
+) -> tuple[int, str]:
+    """Open the ticket or add the remark `form` describes: (its id, "Ticket #N" / "Remark N")."""
+    if kind == "ticket":
+        ticket = tickets.open_ticket(
+            ws.engine,
+            ws.actor,
+            form.title,
+            code=form.code,
+            description=form.text,
+            scopes=scopes,
+            run_ids=run_ids,
+        )
+        return ticket.id, f"Ticket {ticket.label}"
+    remark = remarks.add_remark(ws.engine, ws.actor, form.text, scopes, run_ids=run_ids)
+    return remark.id, f"Remark {remark.id}"
+
+
 class FollowUpListScreen(AreaScreen):
     """A list of tickets or remarks with state, customer, product and text filters."""
 
     NOUN: ClassVar[str] = "items"
+    KIND: ClassVar[ItemKind] = "ticket"
 
     def __init__(self) -> None:
         super().__init__()
@@ -229,6 +259,27 @@ class FollowUpListScreen(AreaScreen):
             PickerDialog[int](title, source, empty="No customer or job matches.")
         )
         return choices.get(picked) if picked is not None else None
+
+    @work
+    async def action_new(self) -> None:
+        """Pick the customer or job it covers, then fill in the form."""
+        choice = await self.pick_scope(f"New {self.KIND} — covers which customer or job?")
+        if choice is None:
+            return
+        form = await self.app.push_screen_wait(
+            FollowUpForm(self.KIND, f"New {self.KIND}", fixed_scope=scope_label(choice))
+        )
+        if form is None:
+            return
+        try:
+            item_id, label = create_item(self.bc_app.workspace, self.KIND, form, [choice.spec])
+        except BackupChecksError as error:
+            self.bc_app.show_error(error)
+            return
+        self.which = "active" if self.which == "resolved" else self.which
+        self.reload()
+        self.show_item(item_id)
+        self.notify(f"{label} saved.")
 
     def current_id(self) -> int | None:
         """The id of the item under the cursor."""

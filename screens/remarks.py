@@ -11,7 +11,6 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
-from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import remarks
 from backupchecks_tui.services.tickets import ScopeSpec
@@ -21,7 +20,6 @@ from screens.follow_up import (
     FILTER_COMMANDS,
     FollowUpListScreen,
     detail_css,
-    scope_label,
     stamp,
     write_sections,
 )
@@ -52,6 +50,7 @@ class RemarksScreen(FollowUpListScreen):
     LIST = "remarks-list"
     AUTO_FOCUS = "#remarks-list"
     NOUN = "remarks"
+    KIND = "remark"
 
     def __init__(self) -> None:
         super().__init__()
@@ -157,28 +156,6 @@ class RemarksScreen(FollowUpListScreen):
         """Add `spec` to remark `item_id`."""
         ws = self.bc_app.workspace
         return remarks.add_scope(ws.engine, ws.actor, item_id, spec)
-
-    @work
-    async def action_new(self) -> None:
-        """Pick the customer or job it covers, then write the remark."""
-        ws = self.bc_app.workspace
-        choice = await self.pick_scope("New remark — covers which customer or job?")
-        if choice is None:
-            return
-        form = await self.app.push_screen_wait(
-            FollowUpForm("remark", "New remark", fixed_scope=scope_label(choice))
-        )
-        if form is None:
-            return
-        try:
-            view = remarks.add_remark(ws.engine, ws.actor, form.text, [choice.spec])
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self.which = "active" if self.which == "resolved" else self.which
-        self.reload()
-        self.show_item(view.id)
-        self.notify(f"Remark {view.id} added.")
 
     @work
     async def action_edit(self) -> None:

@@ -13,12 +13,13 @@ from textual.widgets.option_list import Option
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import one_line
-from backupchecks_tui.services import coverage, follow_up, remarks, tickets
+from backupchecks_tui.services import coverage, follow_up, tickets
 from backupchecks_tui.services.coverage import CoverItem
 from backupchecks_tui.services.tickets import ScopeSpec
 from screens.base import AreaScreen
 from screens.commands import Command
 from screens.dialogs import ConfirmDialog
+from screens.follow_up import ItemKind, create_item
 from screens.forms import FollowUpForm, PickerDialog
 from screens.style import REMARK, TICKET, literal
 from screens.widgets.tables import KeyedTable
@@ -100,9 +101,17 @@ class RunFollowUp(AreaScreen):
         self.show_covering(run_id)
         self.notify(message)
 
-    @work
-    async def action_new_ticket(self) -> None:
+    def action_new_ticket(self) -> None:
         """A ticket for the current run: job scope, run linked, problems in the description."""
+        self._new("ticket")
+
+    def action_new_remark(self) -> None:
+        """A remark for the current run's job (or its problem objects, or its customer)."""
+        self._new("remark")
+
+    @work
+    async def _new(self, kind: ItemKind) -> None:
+        """The prefilled form for a ticket or remark on the current run, then create it."""
         run_id = self.current_run()
         if run_id is None:
             return
@@ -110,29 +119,24 @@ class RunFollowUp(AreaScreen):
         draft = follow_up.draft_for_run(ws.engine, run_id)
         form = await self.app.push_screen_wait(
             FollowUpForm(
-                "ticket",
-                f"New ticket for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
+                kind,
+                f"New {kind} for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
                 title=draft.title,
-                text=draft.description,
+                # a remark is a short note: the note first, the run's facts below
+                text=draft.description if kind == "ticket" else "\n\n" + draft.summary,
                 scopes=[o.label for o in draft.scope_options],
             )
         )
         if form is None:
             return
         try:
-            view = tickets.open_ticket(
-                ws.engine,
-                ws.actor,
-                form.title,
-                code=form.code,
-                description=form.text,
-                scopes=draft.scope_options[form.scope].scopes,
-                run_ids=[run_id],
+            _id, label = create_item(
+                ws, kind, form, draft.scope_options[form.scope].scopes, run_ids=[run_id]
             )
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
-        self._after(run_id, f"Ticket {view.label} opened; run {run_id} linked.")
+        self._after(run_id, f"{label} saved; run {run_id} linked.")
 
     @work
     async def action_link_ticket(self) -> None:
@@ -172,37 +176,6 @@ class RunFollowUp(AreaScreen):
                     return
                 message += f" It now covers {job}."
         self._after(run_id, message)
-
-    @work
-    async def action_new_remark(self) -> None:
-        """A remark for the current run's job (or its problem objects, or its customer)."""
-        run_id = self.current_run()
-        if run_id is None:
-            return
-        ws = self.bc_app.workspace
-        draft = follow_up.draft_for_run(ws.engine, run_id)
-        form = await self.app.push_screen_wait(
-            FollowUpForm(
-                "remark",
-                f"New remark for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
-                text="\n\n" + draft.summary,  # the note first, the run's facts below
-                scopes=[o.label for o in draft.scope_options],
-            )
-        )
-        if form is None:
-            return
-        try:
-            view = remarks.add_remark(
-                ws.engine,
-                ws.actor,
-                form.text,
-                draft.scope_options[form.scope].scopes,
-                run_ids=[run_id],
-            )
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self._after(run_id, f"Remark {view.id} added; run {run_id} linked.")
 
 
 def _ticket_label(row: tickets.TicketRow) -> Text:

@@ -12,7 +12,6 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
-from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import follow_up, tickets
@@ -25,7 +24,6 @@ from screens.follow_up import (
     FollowUpListScreen,
     detail_css,
     parse_day,
-    scope_label,
     stamp,
     write_sections,
 )
@@ -85,6 +83,7 @@ class TicketsScreen(FollowUpListScreen):
     LIST = "tickets-list"
     AUTO_FOCUS = "#tickets-list"
     NOUN = "tickets"
+    KIND = "ticket"
 
     def __init__(self) -> None:
         super().__init__()
@@ -218,35 +217,6 @@ class TicketsScreen(FollowUpListScreen):
         """Add `spec` to ticket `item_id`."""
         ws = self.bc_app.workspace
         return tickets.add_scope(ws.engine, ws.actor, item_id, spec)
-
-    @work
-    async def action_new(self) -> None:
-        """Pick the customer or job it covers, then title, code and description."""
-        ws = self.bc_app.workspace
-        choice = await self.pick_scope("New ticket — covers which customer or job?")
-        if choice is None:
-            return
-        form = await self.app.push_screen_wait(
-            FollowUpForm("ticket", "New ticket", fixed_scope=scope_label(choice))
-        )
-        if form is None:
-            return
-        try:
-            view = tickets.open_ticket(
-                ws.engine,
-                ws.actor,
-                form.title,
-                code=form.code,
-                description=form.text,
-                scopes=[choice.spec],
-            )
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self.which = "active" if self.which == "resolved" else self.which
-        self.reload()
-        self.show_item(view.id)
-        self.notify(f"Ticket {view.label} opened.")
 
     def action_resume(self) -> None:
         """On hold → in progress."""
