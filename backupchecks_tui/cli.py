@@ -330,17 +330,10 @@ def import_cmd(app: AppContext, paths: Sequence[str]) -> None:
     pipeline = app.pipeline()
     run_stats = IngestStats()
     started = time.monotonic()
-    total = sum(s.count() for s in sources)
     with progress_bar("importing") as update:
-        done = 0
-        for source in sources:
-            for raw, origin in source.mails():
-                try:
-                    run_stats.add(pipeline.ingest(raw, origin))
-                except Exception as exc:  # noqa: BLE001 - counted; the import goes on
-                    run_stats.fail(origin.path, exc)
-                done += 1
-                update("mails", done, total)
+        files.ingest_sources(
+            pipeline, sources, run_stats, lambda done, total: update("mails", done, total)
+        )
     _finish(run_stats, time.monotonic() - started)
 
 

@@ -103,9 +103,7 @@ def import_rate(mails: list[bytes], workdir: Path) -> tuple[float, IngestStats]:
     pipeline = Pipeline(engine, default_registry(), ZONE)
     stats = IngestStats()
     started = time.perf_counter()
-    for source in files.collect([str(folder)]):
-        for raw, origin in source.mails():
-            stats.add(pipeline.ingest(raw, origin))
+    files.ingest_sources(pipeline, files.collect([str(folder)]), stats)  # as `import` does
     elapsed = time.perf_counter() - started
     engine.dispose()
     return len(mails) / elapsed, stats

@@ -48,6 +48,8 @@ def decode_header(value: str | None) -> str:
     """Decode an RFC 2047 header into text; never raises."""
     if not value:
         return ""
+    if "=?" not in value:  # no encoded word (the stdlib would return it as it is)
+        return " ".join(value.split())
     try:
         parts = email.header.decode_header(value)
     except Exception:  # noqa: BLE001 - a malformed header is shown as it came

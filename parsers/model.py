@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from parsers.mailview import MailView
 
 
@@ -50,6 +52,10 @@ class ReportObject:
     status: Status
     message: str = ""
 
+    def __reduce__(self) -> tuple[Callable[..., ReportObject], tuple[Any, ...]]:
+        """Pickle by value (ingest's worker sends parse results; three times faster)."""
+        return self.__class__, tuple(getattr(self, name) for name in self.__slots__)
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -70,6 +76,10 @@ class Report:
     size_bytes: int | None = None
     transferred_bytes: int | None = None
     objects: tuple[ReportObject, ...] = ()
+
+    def __reduce__(self) -> tuple[Callable[..., Report], tuple[Any, ...]]:
+        """Pickle by value (ingest's worker sends parse results; three times faster)."""
+        return self.__class__, tuple(getattr(self, name) for name in self.__slots__)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `backupchecks-tui parse --json`."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from backupchecks_tui.errors import ParseFailure
-from backupchecks_tui.ingest.pipeline import Origin
+from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
 
 MAIL_SUFFIXES = frozenset({".eml", ".msg", ".txt"})
 MBOX_SUFFIXES = frozenset({".mbox", ".mbx"})
@@ -74,3 +76,31 @@ def collect(paths: Sequence[str]) -> list[Source]:
                 f"{path}: no such file or folder.", fix="Fix: check the path and try again."
             )
     return sources
+
+
+def ingest_sources(
+    pipeline: Pipeline,
+    sources: Sequence[Source],
+    stats: IngestStats,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Ingest every mail of `sources` in order (one commit each), parsed ahead.
+
+    A mail that cannot be stored is counted as failed and the import goes on;
+    `progress` is called with (done, total) after each mail.
+    """
+    total = sum(s.count() for s in sources)
+    mails = chain.from_iterable(source.mails() for source in sources)
+    done = 0
+    try:
+        with closing(pipeline.ahead(mails, expected=total)) as stream:
+            for raw, origin in stream:
+                try:
+                    stats.add(pipeline.ingest(raw, origin))
+                except Exception as exc:  # noqa: BLE001 - counted; the import goes on
+                    stats.fail(origin.path, exc)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    finally:
+        pipeline.close()

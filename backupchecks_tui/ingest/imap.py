@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
@@ -154,6 +154,7 @@ class Fetcher:
             with translate_errors(self.cfg):
                 return [self._folder(client, folder) for folder in self.cfg.folders]
         finally:
+            self.pipeline.close()
             with translate_errors(self.cfg):
                 try:
                     client.logout()
@@ -184,7 +185,9 @@ class Fetcher:
         size = self.cfg.batch_size
         for start in range(0, len(uids), size):
             batch = uids[start : start + size]
-            committed = self._batch(client, folder, uidvalidity, batch, result.stats)
+            committed = self._batch(
+                client, folder, uidvalidity, batch, result.stats, remaining=len(uids) - start
+            )
             self._after_fetch(client, committed)
             done += len(batch)
             self._report(folder, done, len(uids))
@@ -199,20 +202,26 @@ class Fetcher:
         uidvalidity: int,
         batch: list[int],
         stats: IngestStats,
+        *,
+        remaining: int,
     ) -> list[int]:
         data = client.fetch(batch, ["BODY.PEEK[]"])
-        committed: list[int] = []
+        mails: list[tuple[bytes, Origin]] = []
         for uid in batch:
             raw = data.get(uid, {}).get(b"BODY[]")
             if raw is None:
                 continue  # expunged between SEARCH and FETCH
-            origin = Origin("imap", self.cfg.account, folder, uidvalidity, uid)
-            try:
-                stats.add(self.pipeline.ingest(bytes(raw), origin))
-            except Exception as exc:  # noqa: BLE001 - counted; this folder stops here
-                stats.fail(f"{folder} UID {uid}", exc)
-                break
-            committed.append(uid)
+            mails.append((bytes(raw), Origin("imap", self.cfg.account, folder, uidvalidity, uid)))
+        committed: list[int] = []
+        with closing(self.pipeline.ahead(mails, expected=remaining)) as stream:
+            for raw, origin in stream:
+                try:
+                    stats.add(self.pipeline.ingest(raw, origin))
+                except Exception as exc:  # noqa: BLE001 - counted; this folder stops here
+                    stats.fail(f"{folder} UID {origin.uid}", exc)
+                    break
+                assert origin.uid is not None
+                committed.append(origin.uid)
         return committed
 
     def _after_fetch(self, client: IMAPClient, committed: list[int]) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlmodel import Session, col
 
 from backupchecks_tui.services import schedules
@@ -283,19 +283,81 @@ def resolve_late(conn: Connection, run_ids: Sequence[int], *, now: datetime | No
     unreviewed, marked reviewed by LATE_REVIEWER so the queue shows the real run instead.
     Runs in the caller's transaction (SQLAlchemy Core).
     """
-    runs = _real_runs(conn, run_ids)
+    return resolve_late_runs(conn, _real_runs(conn, run_ids), now=now)
+
+
+def resolve_late_runs(
+    conn: Connection,
+    runs: Sequence[tuple[int, int, date, datetime | None]],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """`resolve_late` for real runs whose (id, job id, run day, start moment) the caller
+    knows already (ingest has just written them): saves reading them back."""
     if not runs:
         return 0
     pending = _pending_missed(conn, runs)
+    if not pending:
+        return 0
     at = now or utcnow()
     resolved = 0
-    for run_id, job_id, day, moment in runs:
+    for run_id, job_id, day, moment in sorted(runs):
         match = _best_match(pending.get(job_id, []), day, moment)
         if match is None:
             continue
         pending[job_id].remove(match)
         resolved += _link(conn, match.id, run_id, at)
     return resolved
+
+
+# Built once with parameters, so the compiled SQL is reused (resolve_late runs per mail).
+_REAL_RUNS = select(
+    RUN.c.id, RUN.c.job_id, RUN.c.run_day, func.coalesce(RUN.c.started_at, RUN.c.ended_at)
+).where(RUN.c.id.in_(bindparam("b_ids", expanding=True)), RUN.c.reported_status != MISSED)
+_PENDING_COLUMNS = (RUN.c.id, RUN.c.job_id, RUN.c.run_day, RUN.c.expected_at)
+_PENDING_WHERE = (
+    RUN.c.reported_status == MISSED,
+    RUN.c.resolved_by_run_id.is_(None),
+    RUN.c.run_day.between(bindparam("b_first"), bindparam("b_last")),
+)
+_PROBED = RUN.alias("probed_missed_run")
+_PROBE_WHERE = (
+    _PROBED.c.reported_status == MISSED,
+    _PROBED.c.resolved_by_run_id.is_(None),
+    _PROBED.c.run_day.between(bindparam("b_first"), bindparam("b_last")),
+)
+PENDING_PROBE = (
+    select(_PROBED.c.id)
+    .where(_PROBED.c.job_id.in_(bindparam("b_jobs", expanding=True)), *_PROBE_WHERE)
+    .exists()
+    .label("pending_missed")
+)
+"""Whether a job of `b_jobs` has an unresolved missed run in [b_first, b_last]: the
+conditions of `_pending_missed` as one column, so ingest can ask along with the mail
+insert (RETURNING) and skip `resolve_late_runs` when no run of the mail could resolve one.
+(Asked there, not with the run insert: SQLite evaluates a subquery on the very table
+being inserted into many times slower.)"""
+PENDING_PROBE_ONE = (
+    select(_PROBED.c.id)
+    .where(_PROBED.c.job_id == bindparam("b_job"), *_PROBE_WHERE)
+    .exists()
+    .label("pending_missed")
+)
+"""`PENDING_PROBE` for the one job `b_job` (no list to expand on every execution)."""
+_PENDING_ONE = select(*_PENDING_COLUMNS).where(RUN.c.job_id == bindparam("b_job"), *_PENDING_WHERE)
+_PENDING_MANY = select(*_PENDING_COLUMNS).where(
+    RUN.c.job_id.in_(bindparam("b_jobs", expanding=True)), *_PENDING_WHERE
+)
+_LINK = (
+    update(RUN)
+    .where(RUN.c.id == bindparam("b_id"), RUN.c.resolved_by_run_id.is_(None))
+    .values(resolved_by_run_id=bindparam("b_run"))
+)
+_REVIEW = (
+    update(RUN)
+    .where(RUN.c.id == bindparam("b_id"), RUN.c.reviewed_at.is_(None))
+    .values(reviewed_at=bindparam("b_at"), reviewed_by=LATE_REVIEWER)
+)
 
 
 def _real_runs(
@@ -305,14 +367,7 @@ def _real_runs(
     found: list[tuple[int, int, date, datetime | None]] = []
     ids = sorted(set(run_ids))
     for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            select(
-                RUN.c.id,
-                RUN.c.job_id,
-                RUN.c.run_day,
-                func.coalesce(RUN.c.started_at, RUN.c.ended_at),
-            ).where(RUN.c.id.in_(ids[start : start + _CHUNK]), RUN.c.reported_status != MISSED)
-        ).all()
+        rows = conn.execute(_REAL_RUNS, {"b_ids": ids[start : start + _CHUNK]}).all()
         found.extend((int(r[0]), int(r[1]), r[2], r[3]) for r in rows)
     return found
 
@@ -320,20 +375,19 @@ def _real_runs(
 def _pending_missed(
     conn: Connection, runs: Sequence[tuple[int, int, date, datetime | None]]
 ) -> dict[int, list[_Pending]]:
-    """Unresolved missed runs near the days of `runs`, per job."""
+    """Unresolved missed runs near the days of `runs`, per job (jobs without: absent)."""
     job_ids = sorted({r[1] for r in runs})
-    first = min(r[2] for r in runs) - timedelta(days=1)
-    last = max(r[2] for r in runs) + timedelta(days=1)
+    days = {
+        "b_first": min(r[2] for r in runs) - timedelta(days=1),
+        "b_last": max(r[2] for r in runs) + timedelta(days=1),
+    }
     pending: dict[int, list[_Pending]] = defaultdict(list)
     for start in range(0, len(job_ids), _CHUNK):
-        rows = conn.execute(
-            select(RUN.c.id, RUN.c.job_id, RUN.c.run_day, RUN.c.expected_at).where(
-                RUN.c.job_id.in_(job_ids[start : start + _CHUNK]),
-                RUN.c.reported_status == MISSED,
-                RUN.c.resolved_by_run_id.is_(None),
-                RUN.c.run_day.between(first, last),
-            )
-        ).all()
+        chunk = job_ids[start : start + _CHUNK]
+        if len(chunk) == 1:
+            rows = conn.execute(_PENDING_ONE, {"b_job": chunk[0], **days}).all()
+        else:
+            rows = conn.execute(_PENDING_MANY, {"b_jobs": chunk, **days}).all()
         for r in rows:
             pending[int(r[1])].append(_Pending(int(r[0]), int(r[1]), r[2], r[3]))
     return pending
@@ -358,16 +412,8 @@ def _best_match(
 
 def _link(conn: Connection, missed_id: int, run_id: int, at: datetime) -> int:
     """Link missed run `missed_id` to `run_id`; review it if nobody did. 1 if linked."""
-    result = conn.execute(
-        update(RUN)
-        .where(RUN.c.id == missed_id, RUN.c.resolved_by_run_id.is_(None))
-        .values(resolved_by_run_id=run_id)
-    )
+    result = conn.execute(_LINK, {"b_id": missed_id, "b_run": run_id})
     if not getattr(result, "rowcount", 0):
         return 0
-    conn.execute(
-        update(RUN)
-        .where(RUN.c.id == missed_id, RUN.c.reviewed_at.is_(None))
-        .values(reviewed_at=at, reviewed_by=LATE_REVIEWER)
-    )
+    conn.execute(_REVIEW, {"b_id": missed_id, "b_at": at})
     return 1

@@ -397,9 +397,12 @@ def _rule_of(row: Any) -> Rule:
     )
 
 
+_ACTIVE_RULES = select(OVR).where(OVR.c.active.is_(True))
+
+
 def load_rules(conn: Connection, now: datetime) -> list[Rule]:
     """Every override in force at `now` (read fresh on every call)."""
-    rows = conn.execute(select(OVR).where(OVR.c.active.is_(True))).all()
+    rows = conn.execute(_ACTIVE_RULES).all()
     return [rule for rule in map(_rule_of, rows) if rule.in_force(now)]
 
 
@@ -420,16 +423,21 @@ def _open_runs(*conditions: ColumnElement[bool]) -> Any:
     )
 
 
-def _facts(conn: Connection, query: Any) -> list[RunFacts]:
+_PROBLEM_OBJECTS = (
+    select(OBJ.c.run_id, OBJ.c.name, OBJ.c.status, OBJ.c.message)
+    .where(OBJ.c.run_id.in_(bindparam("b_ids", expanding=True)), OBJ.c.status != "success")
+    .order_by(OBJ.c.id)
+)
+# The ingest hook's query, built once (values as parameters: the compiled SQL is reused).
+_OPEN_RUNS_BY_ID = _open_runs(RUN.c.id.in_(bindparam("b_ids", expanding=True)))
+
+
+def _facts(conn: Connection, query: Any, params: dict[str, Any] | None = None) -> list[RunFacts]:
     """The runs `query` selects (id, job_id, reported_status, message), with problems."""
-    runs = conn.execute(query).all()
+    runs = conn.execute(query, params).all()
     problems: dict[int, list[ObjectFacts]] = {}
     for chunk in _chunks([int(r.id) for r in runs]):
-        rows = conn.execute(
-            select(OBJ.c.run_id, OBJ.c.name, OBJ.c.status, OBJ.c.message)
-            .where(OBJ.c.run_id.in_(chunk), OBJ.c.status != "success")
-            .order_by(OBJ.c.id)
-        ).all()
+        rows = conn.execute(_PROBLEM_OBJECTS, {"b_ids": list(chunk)}).all()
         for o in rows:
             problems.setdefault(int(o.run_id), []).append(ObjectFacts(o.name, o.status, o.message))
     return [
@@ -476,6 +484,11 @@ def _bump_hits(conn: Connection, hits: Counter[int], now: datetime) -> None:
         )
 
 
+RULES_PROBE = select(OVR.c.id).where(OVR.c.active.is_(True)).exists().label("active_overrides")
+"""Whether any override is active: ingest asks along with the mail insert (RETURNING) and
+skips `apply_to_runs` when none is (it could not change anything)."""
+
+
 def apply_to_runs(conn: Connection, run_ids: list[int], now: datetime) -> int:
     """Ingest hook: apply the overrides in force at `now` to `run_ids`; runs changed.
 
@@ -487,7 +500,7 @@ def apply_to_runs(conn: Connection, run_ids: list[int], now: datetime) -> int:
         return 0
     verdicts: list[tuple[int, Verdict]] = []
     for chunk in _chunks(run_ids):
-        for run in _facts(conn, _open_runs(RUN.c.id.in_(chunk))):
+        for run in _facts(conn, _OPEN_RUNS_BY_ID, {"b_ids": list(chunk)}):
             verdict = evaluate(run, rules, now)
             if verdict is not None:
                 verdicts.append((run.id, verdict))

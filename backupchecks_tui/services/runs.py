@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from backupchecks_tui.safe_text import storable
@@ -32,9 +33,33 @@ _FIND_JOB = select(JOB.c.id).where(
     JOB.c.name == bindparam("b_name"),
     JOB.c.sender == bindparam("b_sender"),
 )
+_ALL_JOBS = select(JOB.c.id, JOB.c.product, JOB.c.name, JOB.c.sender)
 _INSERT_JOB = insert(JOB).returning(JOB.c.id)
-_INSERT_RUN = insert(RUN).returning(RUN.c.id)
+# A job created concurrently by another process is not an error: ON CONFLICT DO NOTHING
+# returns no row and the id is looked up (no savepoint per new job).
+_UPSERT_JOB = {
+    "sqlite": sqlite.insert(JOB)
+    .on_conflict_do_nothing(index_elements=[JOB.c.product, JOB.c.name, JOB.c.sender])
+    .returning(JOB.c.id),
+    "postgresql": postgresql.insert(JOB)
+    .on_conflict_do_nothing(index_elements=[JOB.c.product, JOB.c.name, JOB.c.sender])
+    .returning(JOB.c.id),
+}
+_INSERT_RUN = insert(RUN)  # the new id from the cursor: cheaper than a RETURNING row
 _INSERT_OBJECTS = insert(OBJ)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run just written from a report: what the ingest hooks need without a query."""
+
+    id: int
+    job_id: int
+    run_day: date
+    moment: datetime | None
+    """When it started (or ended), as `coalesce(started_at, ended_at)`."""
+    status: str
+    """The reported (rolled-up) status."""
 
 
 @dataclass(frozen=True)
@@ -73,19 +98,46 @@ class JobCache:
     """Job ids by identity, and the customer rules, for one ingest pass.
 
     Jobs are only ever added, so a cached id stays right; rules are read once per pass.
+    The known jobs are read at the first need, all at once: a job missing then is new (or
+    made meanwhile by another process, which the insert finds out).
     """
 
     ids: dict[tuple[str, str, str], int] = field(default_factory=dict)
     rules: list[tuple[int, str, str]] | None = None
+    loaded: bool = False
+    created: set[int] = field(default_factory=set)
+    """Jobs this pass inserted itself (so no run of another process refers to them)."""
+    added: list[tuple[str, str, str]] = field(default_factory=list)
+    """The identities created, in order (see `forget_since`)."""
+
+    def forget_since(self, mark: int) -> None:
+        """Drop the jobs created after `len(added)` was `mark`: their transaction rolled
+        back, so their ids are void (and SQLite may hand them out again)."""
+        for key in self.added[mark:]:
+            self.created.discard(self.ids.pop(key, -1))
+        del self.added[mark:]
 
     def job_id(self, conn: Connection, report: Report, from_addr: str) -> int:
         """The id of the job `report` belongs to, created (and mapped) when new."""
         key = job_identity(report, from_addr)
-        found = self.ids.get(key)
+        found = self.known(conn, key)
         if found is None:
-            found = self._lookup(conn, key) or self._create(conn, key, report, from_addr)
+            found = self._create(conn, key, report, from_addr)
             self.ids[key] = found
+            self.added.append(key)
         return found
+
+    def known(self, conn: Connection, key: tuple[str, str, str]) -> int | None:
+        """The id of the job `key` names if it existed at the first look (or was made
+        since by this pass), without asking the database again."""
+        if not self.loaded:
+            self._load(conn)
+        return self.ids.get(key)
+
+    def _load(self, conn: Connection) -> None:
+        for job_id, product, name, sender in conn.execute(_ALL_JOBS):
+            self.ids.setdefault((product, name, sender), int(job_id))
+        self.loaded = True
 
     def _lookup(self, conn: Connection, key: tuple[str, str, str]) -> int | None:
         product, name, sender = key
@@ -111,9 +163,28 @@ class JobCache:
             "schedule_manual": False,
             "created_at": utcnow(),
         }
+        upsert = _UPSERT_JOB.get(conn.dialect.name)
+        if upsert is None:
+            return self._create_in_savepoint(conn, key, values)
+        created = conn.execute(upsert, values).scalar()
+        if created is not None:
+            self.created.add(int(created))
+            return int(created)
+        # another process created it a moment ago (the conflict left it in place)
+        found = self._lookup(conn, key)
+        if found is None:  # pragma: no cover - a conflict means the row exists
+            msg = f"job {key!r} conflicted but cannot be found"
+            raise RuntimeError(msg)
+        return found
+
+    def _create_in_savepoint(
+        self, conn: Connection, key: tuple[str, str, str], values: dict[str, Any]
+    ) -> int:
         try:
             with conn.begin_nested():
-                return int(conn.execute(_INSERT_JOB, values).scalar_one())
+                created = int(conn.execute(_INSERT_JOB, values).scalar_one())
+            self.created.add(created)
+            return created
         except IntegrityError:  # another process created it a moment ago
             found = self._lookup(conn, key)
             if found is None:
@@ -134,6 +205,25 @@ class JobCache:
 
 def _moment(report: Report, mail: MailInfo) -> datetime:
     return report.started_at or report.ended_at or mail.sent_at or mail.received_at
+
+
+def pending_probe(
+    conn: Connection, mail: MailInfo, reports: Sequence[Report], zone: tzinfo, jobs: JobCache
+) -> dict[str, Any]:
+    """The parameters of `missed.PENDING_PROBE` for the runs `reports` will make.
+
+    For ingest to ask before it writes them (`mail.id` is not used): the jobs of the
+    reports known already (`b_jobs`; the others are new) and the days around their run
+    days that `missed.resolve_late` searches. Asks the database nothing (but the job
+    list, once per pass).
+    """
+    known = {jobs.known(conn, job_identity(report, mail.from_addr)) for report in reports}
+    days = [run_day(_moment(report, mail), zone) for report in reports]
+    return {
+        "b_jobs": sorted(job_id for job_id in known if job_id is not None),
+        "b_first": min(days) - timedelta(days=1),
+        "b_last": max(days) + timedelta(days=1),
+    }
 
 
 def _run_values(report: Report, mail: MailInfo, job_id: int, zone: tzinfo) -> dict[str, Any]:
@@ -163,11 +253,12 @@ def apply_reports(
     jobs: JobCache,
     *,
     new_mail: bool,
-) -> list[int]:
+) -> list[StoredRun]:
     """Create or update the runs of `mail` (one per report, keyed by report index).
 
     Re-parsing a mail updates its runs in place, so ids and review state survive (a
     changed verdict puts the run back in the queue); runs whose report disappeared go.
+    Returns the runs written, in report order, with what the ingest hooks need.
     """
     existing: dict[int, tuple[int, str, bool]] = {}
     if not new_mail:
@@ -177,7 +268,7 @@ def apply_reports(
             ).where(RUN.c.mail_id == mail.id)
         ).all()
         existing = {int(r[0]): (int(r[1]), str(r[2]), bool(r[3])) for r in rows}
-    run_ids: list[int] = []
+    stored: list[StoredRun] = []
     for index, report in enumerate(reports):
         job_id = jobs.job_id(conn, report, mail.from_addr)
         values = _run_values(report, mail, job_id, zone)
@@ -190,7 +281,9 @@ def apply_reports(
                 marked_success_by="",
                 created_at=utcnow(),
             )
-            run_id = int(conn.execute(_INSERT_RUN, values).scalar_one())
+            key = conn.execute(_INSERT_RUN, values).inserted_primary_key
+            assert key is not None  # one row inserted
+            run_id = int(key[0])
         else:
             run_id, old_status, marked = old
             if old_status != values["status"]:
@@ -205,11 +298,19 @@ def apply_reports(
             conn.execute(update(RUN).where(RUN.c.id == run_id).values(values))
             conn.execute(delete(OBJ).where(OBJ.c.run_id == run_id))
         _insert_objects(conn, run_id, report)
-        run_ids.append(run_id)
+        stored.append(
+            StoredRun(
+                run_id,
+                job_id,
+                values["run_day"],
+                report.started_at or report.ended_at,
+                values["reported_status"],
+            )
+        )
     for run_id, _status, _marked in existing.values():
         conn.execute(delete(OBJ).where(OBJ.c.run_id == run_id))
         conn.execute(delete(RUN).where(RUN.c.id == run_id))
-    return run_ids
+    return stored
 
 
 def _insert_objects(conn: Connection, run_id: int, report: Report) -> None:

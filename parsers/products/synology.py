@@ -134,6 +134,23 @@ _HB_BODY = re.compile(
     r"Datensicherungsaufgabe|Hyper Backup|\.hbk\b|Backupopgave\s*:|Backup task\s*:|Task\s*:",
     re.I,
 )
+# The same search for ASCII text, which is most mail: on ASCII, IGNORECASE is exactly
+# matching the lowercased text, and each alternative needs one of these words, so most
+# mails are ruled out by substring checks (the case-insensitive regex is many times slower).
+_HB_BODY_LOWER = re.compile(
+    r"datensicherungsaufgabe|hyper backup|\.hbk\b|backupopgave\s*:|backup task\s*:|task\s*:"
+)
+_HB_BODY_WORDS = ("task", "hyper backup", "datensicherungsaufgabe", ".hbk", "backupopgave")
+
+
+def _hb_body(text: str) -> bool:
+    """Whether `text` has Hyper Backup wording (`_HB_BODY`)."""
+    if not text.isascii():
+        return bool(_HB_BODY.search(text))
+    low = text.lower()
+    return any(word in low for word in _HB_BODY_WORDS) and bool(_HB_BODY_LOWER.search(low))
+
+
 _TASK_LABELS = (
     "Datensicherungsaufgabe",
     "Sicherungsaufgabe",
@@ -177,7 +194,7 @@ class HyperBackupParser:
             return False
         if _HB_SUBJECT.search(mail.subject):
             return True
-        return bool(_HB_BODY.search((mail.text or mail.html)[:5000]))
+        return _hb_body((mail.text or mail.html)[:5000])
 
     def parse(self, mail: MailView) -> list[Report]:
         """One report for the backup task."""
