@@ -114,12 +114,15 @@ class RunChecksScreen(RunFollowUp):
         if self.bc_app.workspace.actor.role is Role.VIEWER:
             return
         jobs = self.query_one("#jobs", KeyedTable)
-        jobs.add_columns(" ", "Status", "Customer", "Job", "Product", "Runs", "Age")
+        # Text labels: no markup to parse, so no emoji table to load while starting
+        jobs.add_columns(*map(Text, [" ", "Status", "Customer", "Job", "Product", "Runs", "Age"]))
         runs = self.query_one("#runs", KeyedTable)
-        runs.add_columns("Day", "Status", "Start", "Objects", "Message")
+        runs.add_columns(*map(Text, ["Day", "Status", "Start", "Objects", "Message"]))
         self.query_one("#filter", Input).display = False
         self.query_one("#covering", CoverList).display = False
-        self.call_after_refresh(self.reload)  # once, after the first layout (and ScreenResume)
+        # Load after the first layout: the rows are drawn once, at their final widths (and
+        # after the ScreenResume already queued, which then has nothing to reload).
+        self.call_after_refresh(self.reload)
         jobs.focus()
 
     def on_screen_resume(self) -> None:

@@ -110,6 +110,22 @@ def queue(session: Session, flt: QueueFilter, *, limit: int = 0, offset: int = 0
     return [QueueRow(*row) for row in session.execute(query).all()]
 
 
+def queue_page(
+    session: Session, flt: QueueFilter, *, limit: int = 0, offset: int = 0
+) -> tuple[list[QueueRow], int, int]:
+    """`queue` and `queue_totals` in one statement (the totals as window aggregates)."""
+    query = _queue_select(flt).add_columns(
+        func.count().over().label("total_jobs"),
+        func.sum(func.count(col(JobRun.id))).over().label("total_runs"),
+    )
+    if limit:
+        query = query.limit(limit).offset(offset)
+    rows = session.execute(query).all()
+    if not rows:  # nothing on this page: the totals need their own statement
+        return [], *(queue_totals(session, flt) if offset else (0, 0))
+    return [QueueRow(*row[:-2]) for row in rows], int(rows[0][-2]), int(rows[0][-1])
+
+
 def queue_totals(session: Session, flt: QueueFilter) -> tuple[int, int]:
     """(jobs, runs) in the queue under `flt`."""
     inner = _queue_select(flt).order_by(None).subquery()

@@ -14,7 +14,7 @@ from backupchecks_tui.ingest.pipeline import raw_message
 from parsers.mailview import MailView
 from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
-from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue, queue_totals
+from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue_page
 
 RUNS_SHOWN = 200
 """A job's run list shows the newest runs only; history lives in the job history view."""
@@ -32,8 +32,7 @@ class QueuePage:
 def load_queue(engine: Engine, flt: QueueFilter, limit: int = 0, offset: int = 0) -> QueuePage:
     """Queue rows (paged in SQL) and totals."""
     with read_scope(engine) as session:
-        rows = queue(session, flt, limit=limit, offset=offset)
-        jobs, runs = queue_totals(session, flt)
+        rows, jobs, runs = queue_page(session, flt, limit=limit, offset=offset)
     return QueuePage(rows, jobs, runs)
 
 

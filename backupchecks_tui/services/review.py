@@ -7,20 +7,24 @@ and a run that arrived after the screen was drawn is never reviewed unseen.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlalchemy import Engine, insert, update
+from sqlmodel import Session, col, select
 
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
 from store.engine import session_scope
-from store.models import JobRun
+from store.models import AuditEvent, JobRun
 from store.queries import unreviewed_run_ids
 from store.types import utcnow
+
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+RUN = JobRun.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class ReviewReceipt:
 def review_jobs(engine: Engine, actor: Actor, seen: dict[int, int]) -> ReviewReceipt:
     """Mark the unreviewed runs of each job in `seen` (job id → newest run id seen).
 
-    One transaction for all jobs, one audit entry per job.
+    One transaction for all jobs, one audit entry per job. Set-based: one UPDATE per few
+    thousand runs and one multi-row INSERT for the audit entries, whatever the number of
+    jobs.
     """
     require(actor, Action.REVIEW)
     now = utcnow()
@@ -44,29 +50,61 @@ def review_jobs(engine: Engine, actor: Actor, seen: dict[int, int]) -> ReviewRec
         ids = unreviewed_run_ids(session, list(seen), seen)
         if not ids:
             return ReviewReceipt((), (), now, actor.login)
-        mine: list[tuple[int | None, int]] = []
+        mine: list[tuple[int, int]] = []
         for chunk in _chunks(ids):
-            session.execute(
-                update(JobRun)
-                .where(col(JobRun.id).in_(chunk), col(JobRun.reviewed_at).is_(None))
-                .values(reviewed_at=now, reviewed_by=actor.login)
-            )
-            # Read back what this transaction actually marked (a concurrent reviewer may
-            # have taken some runs first; those stay theirs).
-            mine.extend(
-                session.exec(
-                    select(JobRun.id, JobRun.job_id).where(
-                        col(JobRun.id).in_(chunk),
-                        col(JobRun.reviewed_at) == now,
-                        col(JobRun.reviewed_by) == actor.login,
-                    )
-                ).all()
-            )
+            mine.extend(_mark(session, chunk, now, actor.login))
         per_job = Counter(job_id for _, job_id in mine)
-        for job_id, runs in sorted(per_job.items()):
-            audit.record(session, actor, "review", "job", job_id, runs=runs)
-        run_ids = tuple(sorted(run_id for run_id, _ in mine if run_id is not None))
+        _audit_jobs(session, actor, "review", {job: {"runs": n} for job, n in per_job.items()})
+        run_ids = tuple(sorted(run_id for run_id, _ in mine))
         return ReviewReceipt(run_ids, tuple(sorted(per_job)), now, actor.login)
+
+
+def _mark(
+    session: Session, chunk: Sequence[int], now: datetime, login: str
+) -> list[tuple[int, int]]:
+    """Mark the still unreviewed runs of `chunk`; (run id, job id) of those this did mark.
+
+    A concurrent reviewer may have taken some runs first; those stay theirs.
+    """
+    conn = session.connection()  # Core: no ORM bookkeeping for a few thousand rows
+    marking = (
+        update(RUN)
+        .where(RUN.c.id.in_(chunk), RUN.c.reviewed_at.is_(None))
+        .values(reviewed_at=now, reviewed_by=login)
+    )
+    if conn.dialect.update_returning:
+        rows = conn.execute(marking.returning(RUN.c.id, RUN.c.job_id))
+        return [(int(run_id), int(job_id)) for run_id, job_id in rows]
+    conn.execute(marking)  # SQLite before 3.35: read back what this transaction marked
+    rows = conn.execute(
+        select(RUN.c.id, RUN.c.job_id).where(
+            RUN.c.id.in_(chunk), RUN.c.reviewed_at == now, RUN.c.reviewed_by == login
+        )
+    )
+    return [(int(run_id), int(job_id)) for run_id, job_id in rows]
+
+
+def _audit_jobs(
+    session: Session, actor: Actor, action: str, details: Mapping[int, Mapping[str, object]]
+) -> None:
+    """One audit entry per job (as `audit.record` writes them), in one multi-row INSERT."""
+    if not details:
+        return
+    at = utcnow()
+    session.connection().execute(
+        insert(AUDIT),
+        [
+            {
+                "at": at,
+                "actor": actor.login,
+                "action": action,
+                "entity": "job",
+                "entity_id": job_id,
+                "details": json.dumps(details[job_id], default=str, sort_keys=True),
+            }
+            for job_id in sorted(details)
+        ],
+    )
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
@@ -93,8 +131,7 @@ def undo_review(engine: Engine, actor: Actor, receipt: ReviewReceipt) -> int:
                 .values(reviewed_at=None, reviewed_by="")
             )
             count += int(getattr(result, "rowcount", 0) or 0)
-        for job_id in receipt.job_ids:
-            audit.record(session, actor, "review.undo", "job", job_id)
+        _audit_jobs(session, actor, "review.undo", {job: {} for job in receipt.job_ids})
         return count
 
 

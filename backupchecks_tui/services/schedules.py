@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 import json
 import math
 import statistics
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlmodel import Session, col
 
 from backupchecks_tui.errors import BackupChecksError, NotFound
@@ -184,16 +185,24 @@ def _schedule_problem(s: Schedule) -> str:
         return f"a {s.kind.value} schedule needs a start time"
     if not s.weekdays <= frozenset(range(7)):
         return "weekdays are 0 (Monday) to 6 (Sunday)"
-    one_day = s.kind in (Kind.WEEKLY, Kind.MONTHLY_NTH)
-    checks = {
-        "pick at least one weekday": s.kind is Kind.DAYS and not s.weekdays,
-        f"a {s.kind.value} schedule needs exactly one weekday": one_day and len(s.weekdays) != 1,
-        "the day of the month is 1 to 31": s.kind is Kind.MONTHLY_DAY
-        and not 1 <= s.month_day <= 31,
-        "the week of the month is 1 to 4, or last": s.kind is Kind.MONTHLY_NTH
-        and s.nth not in _NTHS,
-    }
-    return next((message for message, bad in checks.items() if bad), "")
+    return _rhythm_problem(s)
+
+
+def _rhythm_problem(s: Schedule) -> str:
+    """What is wrong with the days of `s`, or "".
+
+    Plain checks, each message built only when needed: learning builds thousands of
+    candidate schedules.
+    """
+    if s.kind is Kind.DAYS and not s.weekdays:
+        return "pick at least one weekday"
+    if s.kind in (Kind.WEEKLY, Kind.MONTHLY_NTH) and len(s.weekdays) != 1:
+        return f"a {s.kind.value} schedule needs exactly one weekday"
+    if s.kind is Kind.MONTHLY_DAY and not 1 <= s.month_day <= 31:
+        return "the day of the month is 1 to 31"
+    if s.kind is Kind.MONTHLY_NTH and s.nth not in _NTHS:
+        return "the week of the month is 1 to 4, or last"
+    return ""
 
 
 def _occurs(s: Schedule, day: date) -> bool:
@@ -214,7 +223,13 @@ def _occurs(s: Schedule, day: date) -> bool:
 
 def _month_length(day: date) -> int:
     """Days in the month of `day`."""
-    return calendar.monthrange(day.year, day.month)[1]
+    return _days_in_month(day.year, day.month)
+
+
+@functools.cache
+def _days_in_month(year: int, month: int) -> int:
+    """Days in `month` of `year` (cached: learning asks for every day of its window)."""
+    return calendar.monthrange(year, month)[1]
 
 
 def nth_of(day: date) -> tuple[int, ...]:
@@ -325,9 +340,10 @@ def best_rhythm(days: Sequence[date]) -> tuple[Schedule | None, float, int]:
     """
     span = _span(days)
     observed = frozenset(days)
+    tally = _Tally(span, observed)
     best: tuple[Schedule | None, float, int] = (None, 0.0, 0)
     for candidate in _candidates(span, observed):
-        score, hits = _fit(candidate, span, observed)
+        score, hits = tally.fit(candidate)
         if score > best[1]:
             best = (candidate, score, hits)
     return best
@@ -339,13 +355,63 @@ def _span(days: Sequence[date]) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _fit(candidate: Schedule, span: Sequence[date], observed: frozenset[date]) -> tuple[float, int]:
-    """(recall × precision, hits) of `candidate` against the observed run days."""
-    expected = [d for d in span if candidate.occurs_on(d)]
-    if not expected:
-        return 0.0, 0
-    hits = sum(1 for d in expected if d in observed)
-    return (hits / len(expected)) * (hits / len(observed)), hits
+class _Tally:
+    """Expected and hit days of every candidate rhythm, counted in one pass over the span.
+
+    `fit` then scores a candidate without walking the span again (learning scores some
+    seventy candidates per job; the span is up to LEARN_WINDOW_DAYS long).
+    """
+
+    def __init__(self, span: Sequence[date], observed: frozenset[date]) -> None:
+        self.observed = len(observed)
+        self.weekday: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        self.month_day: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        self.nth: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        for d in span:
+            hit = d in observed
+            weekday = d.weekday()
+            length = _month_length(d)
+            # A monthly_day rhythm of day m expects min(m, length): the last day of a
+            # month stands for every m from that day to 31.
+            for m in range(d.day, 32) if d.day == length else (d.day,):
+                _count(self.month_day[m], hit)
+            _count(self.weekday[weekday], hit)
+            n = (d.day - 1) // 7 + 1
+            for nth in (n, LAST) if d.day + 7 > length else (n,):
+                _count(self.nth[(nth, weekday)], hit)
+
+    def fit(self, candidate: Schedule) -> tuple[float, int]:
+        """(recall × precision, hits) of `candidate` against the observed run days."""
+        expected, hits = self._counts(candidate)
+        if not expected:
+            return 0.0, 0
+        return (hits / expected) * (hits / self.observed), hits
+
+    def _counts(self, s: Schedule) -> tuple[int, int]:
+        """(expected days, of which had a run) of `s` over the span."""
+        if s.kind is Kind.MONTHLY_DAY:
+            expected, hits = self.month_day.get(s.month_day, (0, 0))
+            return expected, hits
+        if s.kind is Kind.MONTHLY_NTH:
+            expected = hits = 0
+            for weekday in s.weekdays:
+                e, h = self.nth.get((s.nth, weekday), (0, 0))
+                expected, hits = expected + e, hits + h
+            return expected, hits
+        weekdays = {
+            Kind.DAILY: range(7),
+            Kind.WEEKDAYS: _WORKDAYS,
+            Kind.DAYS: s.weekdays,
+            Kind.WEEKLY: s.weekdays,
+        }.get(s.kind, ())
+        counts = [self.weekday.get(w, (0, 0)) for w in weekdays]
+        return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def _count(cell: list[int], hit: bool) -> None:
+    """One more expected day in `cell` ([expected, hits]), a hit if `hit`."""
+    cell[0] += 1
+    cell[1] += hit
 
 
 def _candidates(span: Sequence[date], observed: frozenset[date]) -> Iterable[Schedule]:
@@ -453,13 +519,23 @@ def learn_all(
         moments = _real_run_moments(session, now, set(todo) if job_ids is not None else None)
     learned = {job_id: learn(moments.get(job_id, []), zone, learned_at=now) for job_id in todo}
     with session_scope(engine) as session:
-        for job_id, schedule in learned.items():
-            session.execute(
-                update(Job)
-                .where(col(Job.id) == job_id, col(Job.schedule_manual).is_(False))
-                .values(schedule_kind=schedule.kind.value, schedule_json=schedule.to_json())
-            )
+        session.connection().execute(
+            _STORE_LEARNED,
+            [
+                {"b_id": job_id, "b_kind": schedule.kind.value, "b_json": schedule.to_json()}
+                for job_id, schedule in learned.items()
+            ],
+        )
     return len(learned)
+
+
+_JOB = Job.__table__  # type: ignore[attr-defined]
+_STORE_LEARNED = (
+    update(_JOB)
+    .where(_JOB.c.id == bindparam("b_id"), _JOB.c.schedule_manual.is_(False))
+    .values(schedule_kind=bindparam("b_kind"), schedule_json=bindparam("b_json"))
+)
+"""Store one learned schedule (run with many parameter sets: one statement for all jobs)."""
 
 
 def _jobs_to_learn(
