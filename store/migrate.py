@@ -10,12 +10,30 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Integer
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401 - registers the tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Any,  # noqa: ARG001 - Alembic's hook signature
+    metadata_column: Any,  # noqa: ARG001
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Autogenerate's type comparison, except that SQLite's integers are all one type.
+
+    SQLite stores INTEGER and BIGINT alike (up to 64 bits), so widening a column there is
+    no change at all; only PostgreSQL needs migration 0002's ALTERs.
+    """
+    both_integers = isinstance(inspected_type, Integer) and isinstance(metadata_type, Integer)
+    if context.dialect.name == "sqlite" and both_integers:
+        return False
+    return None  # the default comparison
 
 
 def alembic_config(connection: Any = None) -> Config:
@@ -49,6 +67,9 @@ def pending_differences(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
         ctx = MigrationContext.configure(
             connection,
-            opts={"compare_type": True, "render_as_batch": connection.dialect.name == "sqlite"},
+            opts={
+                "compare_type": compare_type,
+                "render_as_batch": connection.dialect.name == "sqlite",
+            },
         )
         return list(compare_metadata(ctx, SQLModel.metadata))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime, utcnow
@@ -84,15 +84,15 @@ class MailMessage(SQLModel, table=True):
     source: str = Field(default="file", max_length=10)  # imap | file
     account: str = Field(default="", max_length=320)
     folder: str = Field(default="", max_length=500)
-    uidvalidity: int | None = None
-    uid: int | None = None
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)  # IMAP: unsigned 32 bits
+    uid: int | None = Field(default=None, sa_type=BigInteger)
     source_path: str = Field(default="", max_length=2000)
     from_addr: str = Field(default="", max_length=320)
     to_addr: str = Field(default="", sa_type=Text)
     subject: str = Field(default="", sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_at: datetime = _now_field()
-    raw_size: int = 0
+    raw_size: int = Field(default=0, sa_type=BigInteger)
     raw_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     text_body: str = Field(default="", sa_type=Text)
     html_body: str = Field(default="", sa_type=Text)
@@ -127,8 +127,8 @@ class JobRun(SQLModel, table=True):
     run_day: date
     expected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message: str = Field(default="", sa_type=Text)
-    size_bytes: int | None = None
-    transferred_bytes: int | None = None
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)  # backups exceed 2 GiB
+    transferred_bytes: int | None = Field(default=None, sa_type=BigInteger)
     object_count: int = 0
     problem_count: int = 0
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -269,6 +269,6 @@ class ImapState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=320)
     folder: str = Field(max_length=500)
-    uidvalidity: int = 0
-    last_uid: int = 0
+    uidvalidity: int = Field(default=0, sa_type=BigInteger)  # IMAP: unsigned 32 bits
+    last_uid: int = Field(default=0, sa_type=BigInteger)
     last_fetch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from store import migrate
@@ -26,6 +26,11 @@ from store.models import (
     TimelineEvent,
 )
 
+FIVE_TIB = 5 * 2**40
+"""A full backup of a file server: beyond a 32-bit INTEGER."""
+BIG_UID = 2**32 - 5
+"""IMAP UIDVALIDITY and UID are unsigned 32-bit numbers: beyond a signed INTEGER."""
+
 
 def test_migrations_from_empty_reach_head_and_match_models(db_url: str) -> None:
     """Upgrading an empty database reaches head; autogenerate then finds no difference."""
@@ -35,6 +40,29 @@ def test_migrations_from_empty_reach_head_and_match_models(db_url: str) -> None:
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert migrate.pending_differences(engine) == []
     migrate.upgrade(engine)  # idempotent
+    engine.dispose()
+
+
+def test_upgrade_from_the_first_schema_widens_sizes_and_keeps_rows(db_url: str) -> None:
+    """A database made by the first release upgrades in place and then takes big numbers."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO imap_state (account, folder, uidvalidity, last_uid)"
+                " VALUES (:a, :f, 7, 42)"
+            ),
+            {"a": "ops@example.com", "f": "INBOX"},
+        )
+    migrate.upgrade(engine)
+    assert migrate.pending_differences(engine) == []
+    with session_scope(engine) as s:
+        state = s.exec(select(ImapState)).one()
+        assert (state.uidvalidity, state.last_uid) == (7, 42)
+        state.uidvalidity = BIG_UID
+    with session_scope(engine) as s:
+        assert s.exec(select(ImapState)).one().uidvalidity == BIG_UID
     engine.dispose()
 
 
@@ -50,7 +78,13 @@ def test_round_trip_every_table(engine: Engine) -> None:
         job = Job(customer_id=cust.id, product="veeam", job_type="backup", name="Daily", sender="x")
         s.add(job)
         s.flush()
-        mail = MailMessage(dedupe_key="mid:<1@x>", raw_gz=b"\x00" * 10, subject="[Success] ü")
+        mail = MailMessage(
+            dedupe_key="mid:<1@x>",
+            raw_gz=b"\x00" * 10,
+            subject="[Success] ü",
+            uidvalidity=BIG_UID,
+            uid=BIG_UID - 1,
+        )
         s.add(mail)
         s.flush()
         assert job.id is not None
@@ -62,6 +96,8 @@ def test_round_trip_every_table(engine: Engine) -> None:
             reported_status="warning",
             started_at=started,
             run_day=date(2026, 11, 23),
+            size_bytes=FIVE_TIB,
+            transferred_bytes=FIVE_TIB // 3,
         )
         s.add(run)
         s.flush()
@@ -77,12 +113,16 @@ def test_round_trip_every_table(engine: Engine) -> None:
         s.add(RunLink(ticket_id=ticket.id, run_id=run.id))
         s.add(TimelineEvent(ticket_id=ticket.id, actor="alice", kind="opened"))
         s.add(AuditEvent(actor="alice", action="review", entity="job", entity_id=job.id))
-        s.add(ImapState(account="a", folder="INBOX", uidvalidity=7, last_uid=42))
+        s.add(ImapState(account="a", folder="INBOX", uidvalidity=BIG_UID, last_uid=42))
     with session_scope(engine) as s:
         got = s.exec(select(JobRun)).one()
         assert got.started_at == started
         assert got.started_at is not None and got.started_at.tzinfo is not None
         assert got.started_at.utcoffset() == timedelta(0)
+        assert (got.size_bytes, got.transferred_bytes) == (FIVE_TIB, FIVE_TIB // 3)
+        mail_back = s.exec(select(MailMessage)).one()
+        assert (mail_back.uidvalidity, mail_back.uid) == (BIG_UID, BIG_UID - 1)
+        assert s.exec(select(ImapState)).one().uidvalidity == BIG_UID
         assert s.exec(select(MailMessage)).one().subject == "[Success] ü"
         assert s.exec(select(RunObject)).one().name == "vm01"
         assert s.exec(select(ImapState)).one().last_uid == 42
