@@ -252,7 +252,7 @@ async def test_enter_opens_history_and_pause(demo_db: Path, tmp_path: Path) -> N
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
-        assert "paused" in str(table.get_row(str(MISSED_JOB))[4])
+        assert "paused" in str(table.get_row(str(MISSED_JOB))[5])  # the Schedule column
 
 
 @pytest.mark.usefixtures("frozen")
@@ -316,7 +316,7 @@ async def test_history_lists_the_jobs_tickets_remarks_and_overrides(
     engine = app.workspace.engine
     admin = Actor("alice", Role.ADMIN)
     scope = [tickets.ScopeSpec.job(MISSED_JOB)]
-    tickets.open_ticket(engine, admin, "Offsite target unreachable", scopes=scope)
+    ticket = tickets.open_ticket(engine, admin, "Offsite target unreachable", scopes=scope)
     remarks.add_remark(engine, admin, "NAS moved to the new rack", scope)
     overrides.create_override(
         engine,
@@ -332,6 +332,6 @@ async def test_history_lists_the_jobs_tickets_remarks_and_overrides(
         await pilot.press("enter")
         await pilot.pause()
         shown = str(app.screen.query_one("#history-header", Static).render())
-    assert "#1 Offsite target unreachable" in shown
+    assert f"#{ticket.number} Offsite target unreachable" in shown
     assert "NAS moved to the new rack" in shown
     assert "overrides: #1" in shown

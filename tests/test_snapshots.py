@@ -87,3 +87,40 @@ def test_help_screen(snap_compare: SnapCompare, demo_url: str) -> None:
     assert snap_compare(
         demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"], run_before=settle
     )
+
+
+async def on_the_nas_copy(pilot: Pilot[None]) -> None:
+    """Settle, then filter the queue to Riverside's failing NAS copy (it has a ticket)."""
+    await settle(pilot)
+    await pilot.press("slash", *"Backup Copy NAS", "enter")
+    await pilot.pause(0.3)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_run_covered_by_a_ticket_160x48(snap_compare: SnapCompare, demo_url: str) -> None:
+    """🎫 on the job and the covering ticket listed above the run's detail."""
+    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), run_before=on_the_nas_copy)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_new_ticket_form_80x24(snap_compare: SnapCompare, demo_url: str) -> None:
+    """t: the prefilled ticket form fits a classic 80×24 terminal."""
+
+    async def open_form(pilot: Pilot[None]) -> None:
+        await on_the_nas_copy(pilot)
+        await pilot.press("t")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), run_before=open_form)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_link_picker_100x30(snap_compare: SnapCompare, demo_url: str) -> None:
+    """l: the fuzzy picker lists this job's ticket first."""
+
+    async def open_picker(pilot: Pilot[None]) -> None:
+        await on_the_nas_copy(pilot)
+        await pilot.press("l")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(demo_url), terminal_size=(100, 30), run_before=open_picker)
