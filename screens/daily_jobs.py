@@ -19,6 +19,7 @@ from screens.job_history import JobHistoryScreen
 from screens.style import literal, markers_text, status_text
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
+from screens.widgets.words import counted
 
 COMMANDS = [
     Command(
@@ -177,7 +178,7 @@ class DailyJobsScreen(AreaScreen):
         text.append(f"{day:%A %Y-%m-%d}", style="bold")
         if day == self.bc_app.today():
             text.append(" (today)", style="bold cyan")
-        text.append(f" · {total} jobs  ")
+        text.append(f" · {counted(total, 'job')}  ")
         for status in daily.DAY_STATUSES:
             if counts.get(status):
                 text.append_text(day_status_text(status, ascii_only=ascii_only))

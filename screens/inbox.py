@@ -23,6 +23,7 @@ from screens.dialogs import PromptDialog
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
+from screens.widgets.words import counted
 
 NARROW = 120
 STATE_FILTERS: list[tuple[str, frozenset[str]]] = [
@@ -119,7 +120,7 @@ class InboxScreen(AreaScreen):
             ],
             keep=table.current_key,
         )
-        parts = [f"{self.total} mails · {STATE_FILTERS[self.view.state_filter][0]}"]
+        parts = [f"{counted(self.total, 'mail')} · {STATE_FILTERS[self.view.state_filter][0]}"]
         if len(rows) < self.total:
             parts.append(f"newest {len(rows)} shown")
         if self.view.text:
@@ -212,7 +213,7 @@ class InboxScreen(AreaScreen):
             return
         self.selected.clear()
         self.reload()
-        self.notify(f"Ignored {count} mails (kept; re-parse brings them back).")
+        self.notify(f"Ignored {counted(count, 'mail')} (kept; re-parse brings them back).")
 
     @work
     async def action_assign(self) -> None:

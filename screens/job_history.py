@@ -22,6 +22,7 @@ from screens.dialogs import PromptDialog
 from screens.style import ASCII_ICONS, STATUS_STYLE, literal, status_text
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
+from screens.widgets.words import counted
 
 PAGE_SIZE = 50
 STRIP_DAYS = 30
@@ -212,7 +213,9 @@ class JobHistoryScreen(AreaScreen):
         if settings.paused:
             text.append(" · PAUSED (never missed)", style="bold yellow")
         text.append_text(self._follow_ups())
-        text.append(f"\n{self.total} runs · page {self.page + 1}/{self.pages}", style="dim")
+        text.append(
+            f"\n{counted(self.total, 'run')} · page {self.page + 1}/{self.pages}", style="dim"
+        )
         self.query_one("#history-header", Static).update(text)
 
     def _follow_ups(self) -> Text:

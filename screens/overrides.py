@@ -21,6 +21,7 @@ from screens.override_dialog import OverrideDialog
 from screens.style import literal
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
+from screens.widgets.words import counted
 
 Which = Literal["active", "expired", "all"]
 FILTERS: list[Which] = ["active", "expired", "all"]
@@ -151,7 +152,9 @@ class OverridesScreen(AreaScreen):
             self.bc_app.show_error(error)
             return
         self.reload()
-        self.notify(f"Override #{row.id} deleted ({detached} runs keep their status).")
+        self.notify(
+            f"Override #{row.id} deleted; {counted(detached, 'run')} kept the status it gave."
+        )
 
     @work
     async def action_edit(self) -> None:

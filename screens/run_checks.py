@@ -28,6 +28,7 @@ from screens.widgets.queue_cells import job_cells, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
+from screens.widgets.words import counted
 from store.queries import QueueFilter, QueueRow
 
 PAGE = 300
@@ -177,7 +178,7 @@ class RunChecksScreen(RunFollowUp):
         )
 
     def _update_header(self) -> None:
-        parts = [f"{self.total_jobs} jobs · {self.total_runs} runs to review"]
+        parts = [f"{counted(self.total_jobs, 'job')} · {counted(self.total_runs, 'run')} to review"]
         if self.total_jobs == 0 and not self.flt.text and not self.flt.statuses:
             parts = ["Queue empty — all runs reviewed."]
         parts.append(f"sort: {self.flt.sort}")
@@ -319,7 +320,8 @@ class RunChecksScreen(RunFollowUp):
         self.reload(keep_job=-1)
         if jobs.row_count:
             jobs.move_cursor(row=min(index, jobs.row_count - 1), animate=False)
-        self.notify(f"Reviewed {len(receipt.run_ids)} runs of {len(receipt.job_ids)} jobs.")
+        runs, jobs_done = len(receipt.run_ids), len(receipt.job_ids)
+        self.notify(f"Reviewed {counted(runs, 'run')} of {counted(jobs_done, 'job')}.")
         self.refresh_bindings()
 
     def action_undo(self) -> None:
@@ -332,7 +334,7 @@ class RunChecksScreen(RunFollowUp):
         job = self.last_review.job_ids[0] if self.last_review.job_ids else None
         self.last_review = None
         self.reload(keep_job=job)
-        self.notify(f"Undone: {count} runs back in the queue.")
+        self.notify(f"Undone: {counted(count, 'run')} back in the queue.")
         self.refresh_bindings()
 
     def action_toggle_select(self) -> None:
@@ -358,7 +360,7 @@ class RunChecksScreen(RunFollowUp):
         ok = {r.job_id: r.max_run_id for r in page.rows if r.worst_status == "success"}
         self.selected.update(ok)
         self.reload()
-        self.notify(f"Selected {len(ok)} jobs with only successful runs.")
+        self.notify(f"Selected {counted(len(ok), 'job')} with only successful runs.")
 
     def apply_filter(self, text: str) -> None:
         """Filter the list by `text`."""
@@ -396,7 +398,7 @@ class RunChecksScreen(RunFollowUp):
             self.bc_app.show_error(error)
             return
         self.reload(keep_job=job_id)
-        self.notify(f"Unmarked {count} runs.")
+        self.notify(f"Unmarked {counted(count, 'run')}.")
 
     def action_refresh(self) -> None:
         """Reload from the database."""
@@ -445,7 +447,7 @@ class RunChecksScreen(RunFollowUp):
             )
             if await self.app.push_screen_wait(ConfirmDialog(question)):
                 applied = overrides.apply_retroactive(ws.engine, ws.actor, rule.id)
-                message += f" Applied to {applied} runs."
+                message += f" Applied to {counted(applied, 'run')}."
         self.reload(keep_job=job_id)
         self.notify(message)
 

@@ -57,7 +57,7 @@ async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
         app.screen.query_one(Input).value = "newsletter"
         await pilot.press("enter")
         await pilot.pause()
-        assert "1 mails" in header(app)
+        assert "1 mail ·" in header(app)
         await pilot.press("F")
         await pilot.pause()
         assert "3 mails" not in header(app) and "2 mails · all" in header(app)
@@ -93,7 +93,7 @@ async def test_reparse_keeps_unknown_mail_in_the_inbox(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("r")
         await pilot.pause()
-        assert "1 mails" in header(app)
+        assert "1 mail ·" in header(app)
 
 
 async def test_viewer_reads_but_cannot_change(tmp_path: Path) -> None:
