@@ -213,6 +213,29 @@ class TicketsScreen(FollowUpListScreen):
         answer = await self.app.push_screen_wait(PromptDialog(title, value, placeholder))
         return answer.value.strip() if answer.value and answer.value.strip() else None
 
+    async def _pick_category(self, label: str) -> str | None:
+        """A close category: one used before, a common one, or what was typed (new)."""
+        known = tickets.close_categories(self.bc_app.workspace.engine)
+
+        def source(text: str) -> list[tuple[str, Text | str]]:
+            typed = " ".join(text.split())
+            hits: list[tuple[str, Text | str]] = [
+                (c, c) for c in known if typed.lower() in c.lower()
+            ]
+            if typed and typed.lower() not in {c.lower() for c in known}:
+                # after the known ones it matches: enter on "stor" takes "storage full"
+                hits.append((typed, Text.assemble(typed, (" (new category)", "dim"))))
+            return hits
+
+        return await self.app.push_screen_wait(
+            PickerDialog[str](
+                f"Resolve {label} — category",
+                source,
+                placeholder="type a category, or pick one",
+                empty="Type a category.",
+            )
+        )
+
     def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
         """Add `spec` to ticket `item_id`."""
         ws = self.bc_app.workspace
@@ -298,7 +321,7 @@ class TicketsScreen(FollowUpListScreen):
     async def action_resolve(self) -> None:
         """Category, outcome, and for `reprocessed` the later runs that made up for it."""
         row = self._current()
-        if row is None or (category := await self._ask(f"Resolve {row.label} — category")) is None:
+        if row is None or (category := await self._pick_category(row.label)) is None:
             return
         outcome = await self.app.push_screen_wait(
             PickerDialog[Outcome](

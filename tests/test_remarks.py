@@ -53,7 +53,7 @@ def test_remark_lifecycle_and_detail(engine: Engine, world: World) -> None:
     remarks.link_run(engine, OPERATOR, remark.id, world.vm_runs[1], now=LATER)  # once only
     detail = remarks.remark_detail(engine, remark.id)
     assert [s.label for s in detail.scopes] == [
-        "acme-nas (synology)", "VM02 on acme-vm (veeam)",
+        "Acme / acme-nas", "VM02 on Acme / acme-vm",
     ]  # fmt: skip
     assert [(r.run_id, r.job, r.status) for r in detail.runs] == [
         (world.nas_run, "acme-nas", "failed"), (world.vm_runs[1], "acme-vm", "warning"),

@@ -321,8 +321,8 @@ def test_open_ticket_and_detail(engine: Engine, world: World) -> None:
     detail = tickets.ticket_detail(engine, first.id, now=NOW)
     assert [s.label for s in detail.scopes] == [
         "Acme",
-        "acme-vm (veeam)",
-        "VM01 on acme-vm (veeam)",
+        "Acme / acme-vm",
+        "VM01 on Acme / acme-vm",
     ]
     assert [s.kind for s in detail.scopes] == ["customer", "job", "object"]
     (run,) = detail.runs
@@ -450,6 +450,17 @@ def test_hold_expires_lazily_on_read(engine: Engine, world: World) -> None:
         tickets.refresh_holds(engine, datetime(2026, 1, 1))  # noqa: DTZ001 - the point
 
 
+def test_close_categories_offer_the_teams_own_first(engine: Engine, world: World) -> None:
+    """Categories used before come first (most used first), then the common ones."""
+    assert tickets.close_categories(engine)[:2] == ["storage full", "target unreachable"]
+    for title, category in [("a", "NAS quota"), ("b", "NAS quota"), ("c", "target unreachable")]:
+        made = new_ticket(engine, world, title=title)
+        tickets.resolve(engine, OPERATOR, made.id, category, "false_alarm", now=LATER)
+    offered = tickets.close_categories(engine)
+    assert offered[:3] == ["NAS quota", "target unreachable", "storage full"]
+    assert offered.count("target unreachable") == 1
+
+
 def test_resolve_and_reopen(engine: Engine, world: World) -> None:
     """Resolve records who, when and how; reopen clears it and keeps the history."""
     ticket = new_ticket(engine, world)
@@ -545,7 +556,7 @@ def test_merge_carries_scopes_links_and_timeline(engine: Engine, world: World) -
     assert merged.state == "open"
     detail = tickets.ticket_detail(engine, target.id, now=LATER)
     assert {s.label for s in detail.scopes} == {
-        "acme-vm (veeam)", "Beta", "share on acme-nas (synology)",
+        "Acme / acme-vm", "Beta", "share on Acme / acme-nas",
     }  # fmt: skip
     assert {r.run_id for r in detail.runs} == {world.vm_runs[0], world.beta_run}
     summaries = [e.summary for e in detail.timeline]
@@ -606,7 +617,7 @@ def test_list_filters(engine: Engine, world: World) -> None:
     assert numbers(state="all", text="100%") == [vm.number]
     assert numbers(state="all", text="0%f") == []
     rows = tickets.list_tickets(engine, "all", now=LATER)
-    assert rows[0].scope_summary == "share on acme-nas (synology)"
+    assert rows[0].scope_summary == "share on Acme / acme-nas"
     with pytest.raises(ValueError, match="unknown state filter"):
         tickets.list_tickets(engine, "closed")  # type: ignore[arg-type]
 
@@ -855,7 +866,7 @@ def test_add_scope_widens_coverage_once_and_only_while_active(engine: Engine, wo
     detail = tickets.ticket_detail(engine, ticket.id, now=LATER)
     assert [s.job_id for s in detail.scopes] == [world.acme_vm, world.acme_nas]
     assert [e.summary for e in detail.timeline if e.kind == "scope_added"] == [
-        "now also covers acme-nas (synology)"
+        "now also covers Acme / acme-nas"
     ]
     assert tickets.covers_job(engine, "ticket", ticket.id, world.acme_nas)
     assert coverage.markers(engine, [world.acme_nas], now=LATER)[world.acme_nas][0]

@@ -113,7 +113,7 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
         await answer(pilot, "vendor says *fixed*")
         await pilot.press("x")
         await pilot.pause(0.1)
-        await answer(pilot, "vendor bug")
+        await pick(pilot, "vendor bug")  # a new category: what was typed
         await pick(pilot, "false")
         ticket = tickets.ticket_detail(ws.engine, rows[0].id).ticket
         assert (ticket.state, ticket.close_outcome) == ("resolved", "false_alarm")
@@ -220,14 +220,15 @@ async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None
         assert "🎫" not in job_flags(app, "job-b")
         await pilot.press("3", "x")  # resolve the ticket by keyboard: false alarm
         await pilot.pause(0.1)
-        await answer(pilot, "fixed")
+        await pick(pilot, "storage")  # a suggested category: "storage full"
         await pick(pilot, "false")
         await pilot.press("4", "x")  # and the remark
         await pilot.pause(0.1)
         await pilot.press("1", "ctrl+r")  # Run Checks does not reload on its own yet
         await pilot.pause(0.2)
         assert "🎫" not in job_flags(app, "job-a") and "💬" not in job_flags(app, "job-a")
-    assert tickets.ticket_detail(ws.engine, ticket.id).ticket.state == "resolved"
+    closed = tickets.ticket_detail(ws.engine, ticket.id).ticket
+    assert (closed.state, closed.close_category) == ("resolved", "storage full")
     assert not remarks.remark_detail(ws.engine, remark.id).remark.active
 
 

@@ -139,10 +139,13 @@ class ScopeView:
 
     @property
     def label(self) -> str:
-        """One short line: the customer, the job (product) or the object on its job."""
+        """One short line: the customer, customer / job, or the object on customer / job.
+
+        Job names repeat across customers ("Offsite Copy", "backup"), so a job is always
+        named with its customer."""
         if self.kind == "customer":
             return self.customer
-        job = f"{self.job} ({self.product})" if self.product else self.job
+        job = f"{self.customer} / {self.job}" if self.customer else self.job
         return job if self.kind == "job" else f"{self.object_name} on {job}"
 
 
@@ -679,6 +682,35 @@ def ticket_detail(engine: Engine, ticket_id: int, *, now: datetime | None = None
             timeline=tuple(timeline(session, owner)),
             merged_from=tuple(merged_from),
         )
+
+
+COMMON_CATEGORIES = (
+    "storage full",
+    "target unreachable",
+    "source offline",
+    "credentials",
+    "agent or software",
+    "snapshot",
+    "schedule",
+    "licence",
+    "hardware",
+)
+"""Suggested close categories until the team's own ones (any text) outnumber them."""
+
+
+def close_categories(engine: Engine) -> list[str]:
+    """Categories to offer when closing: the team's own, most used first, then the
+    common ones not yet used."""
+    with read_scope(engine) as session:
+        used = session.execute(
+            sa_select(col(Ticket.close_category))
+            .where(col(Ticket.close_category) != "")
+            .group_by(col(Ticket.close_category))
+            .order_by(func.count().desc(), col(Ticket.close_category))
+        ).scalars()
+        own = list(used)
+    seen = {c.lower() for c in own}
+    return own + [c for c in COMMON_CATEGORIES if c not in seen]
 
 
 def reprocess_candidates(engine: Engine, ticket_id: int) -> list[RunInfo]:
