@@ -14,11 +14,12 @@ from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
-from backupchecks_tui.safe_text import one_line
+from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.services import coverage, missed, overrides
 from backupchecks_tui.workspace import Workspace
 from screens.commands import Command, CommandsProvider, bindings
@@ -211,6 +212,23 @@ class BackupChecksApp(App[None]):
     def today(self) -> date:
         """Today in the operator's time zone."""
         return self.workspace.now().astimezone(self.zone).date()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,  # noqa: ARG002 - notices are always plain text
+    ) -> None:
+        """Notices quote job, customer and ticket names, some of them from mails: they are
+        shown literally (no markup, no control sequences), whatever the caller asked."""
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT
+        super().notify(
+            clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def show_error(self, error: BackupChecksError) -> None:
         """Show one of our errors as a notification with its title."""

@@ -36,12 +36,13 @@ class AreaScreen(Screen[None]):
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Apply the filter; an empty filter hides the box again."""
+        """Apply the filter and hide the box: the header names the active filter, and the
+        three lines are worth more to the list at 80×24; `/` brings it back to edit."""
         if not self.FILTER or event.input.id != self.FILTER:
             return
         event.stop()
         text = event.value.strip()
-        event.input.display = bool(text)
+        event.input.display = False
         self.apply_filter(text)
         self.query_one(f"#{self.LIST}").focus()
 

@@ -81,7 +81,7 @@ def detail_css(screen: str, prefix: str) -> str:
     #{prefix}-list {{ width: 62%; }}
     #{prefix}-detail {{ width: 38%; padding: 0 1; border-left: solid $panel-lighten-2; }}
     {screen}.narrow #{prefix}-panes {{ layout: vertical; }}
-    {screen}.narrow #{prefix}-list {{ width: 100%; height: 10; }}
+    {screen}.narrow #{prefix}-list {{ width: 100%; height: auto; max-height: 10; }}
     {screen}.narrow #{prefix}-detail {{ width: 100%; height: 1fr; border-left: none; }}
     """
 

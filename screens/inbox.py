@@ -77,7 +77,14 @@ class InboxScreen(AreaScreen):
         yield Input(placeholder="filter: sender, subject, reason", id="inbox-filter")
         with Horizontal(id="inbox-panes"):
             yield KeyedTable(id="mails")
-            yield RichLog(id="mail-text", wrap=True, markup=False, highlight=False, min_width=20)
+            yield RichLog(
+                id="mail-text",
+                wrap=True,
+                markup=False,
+                highlight=False,
+                min_width=20,
+                auto_scroll=False,  # a mail is read from its top
+            )
         yield Footer()
 
     def on_resize(self, event: Resize) -> None:

@@ -79,31 +79,42 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
             )
             yield Label(Text(title, style="bold"))
             yield Label(Text("Scope"))
-            yield Select(SCOPES, value="job", allow_blank=False, id="ov-scope")
+            yield Select(SCOPES, value="job", allow_blank=False, id="ov-scope", compact=True)
             yield Label(Text("Status that must match"))
             yield Select(
                 STATUSES,
                 value=status if status in {"warning", "failed"} else "any",
                 allow_blank=False,
                 id="ov-status",
+                compact=True,
             )
             yield Label(Text("Object name (empty = any object)"))
-            yield Input(value=problem.name if problem else "", id="ov-object")
+            yield Input(value=problem.name if problem else "", id="ov-object", compact=True)
             yield Label(Text("Error text"))
             with Horizontal(classes="ov-row"):
-                yield Select(MATCHES, value="contains", allow_blank=False, id="ov-match")
-                yield Input(value=one_line(problem.message, 200) if problem else "", id="ov-text")
+                yield Select(
+                    MATCHES, value="contains", allow_blank=False, id="ov-match", compact=True
+                )
+                yield Input(
+                    value=one_line(problem.message, 200) if problem else "",
+                    id="ov-text",
+                    compact=True,
+                )
             yield Static(id="ov-preview")
             yield Label(Text("Duration"))
             with Horizontal(classes="ov-row"):
-                yield Select(DURATIONS, value="month", allow_blank=False, id="ov-duration")
-                yield Input(placeholder="YYYY-MM-DD", id="ov-until")
+                yield Select(
+                    DURATIONS, value="month", allow_blank=False, id="ov-duration", compact=True
+                )
+                yield Input(placeholder="YYYY-MM-DD", id="ov-until", compact=True)
             yield Label(Text("Reason (required for all jobs)"))
-            yield Input(placeholder="why this is known and safe to silence", id="ov-reason")
+            yield Input(
+                placeholder="why this is known and safe to silence", id="ov-reason", compact=True
+            )
             yield Static(id="ov-error")
             with Horizontal(classes="ov-row"):
-                yield Button("Save (ctrl+s)", variant="primary", id="ov-save")
-                yield Button("Only this run (esc)", id="ov-cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="ov-save", compact=True)
+                yield Button("Only this run (esc)", id="ov-cancel", compact=True)
 
     def on_mount(self) -> None:
         """Fill in an override being edited, then the first preview."""

@@ -64,7 +64,12 @@ class RemarksScreen(FollowUpListScreen):
         with Horizontal(id="remarks-panes"):
             yield KeyedTable(id="remarks-list")
             yield RichLog(
-                id="remarks-detail", wrap=True, markup=False, highlight=False, min_width=20
+                id="remarks-detail",
+                wrap=True,
+                markup=False,
+                highlight=False,
+                min_width=20,
+                auto_scroll=False,  # a detail is read from its top
             )
         yield Footer()
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
+from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import checks, customers, overrides, review
 from backupchecks_tui.services.review import ReviewReceipt
 from screens.commands import Command, bindings
@@ -116,7 +117,7 @@ class RunChecksScreen(RunFollowUp):
             return
         jobs = self.query_one("#jobs", KeyedTable)
         # Text labels: no markup to parse, so no emoji table to load while starting
-        jobs.add_columns(*map(Text, [" ", "Status", "Customer", "Job", "Product", "Runs", "Age"]))
+        jobs.add_columns(*map(Text, [" ", "Status", "Customer", "Job", "Runs", "Age", "Product"]))
         runs = self.query_one("#runs", KeyedTable)
         runs.add_columns(*map(Text, ["Day", "Status", "Start", "Objects", "Message"]))
         self.query_one("#filter", Input).display = False
@@ -299,13 +300,16 @@ class RunChecksScreen(RunFollowUp):
 
     def action_review(self) -> None:
         """Review the selection, or the current job; the cursor moves to the next job."""
+        what = ""
         if self.selected:
             seen = dict(self.selected)
         else:
             job_id = self._current_job()
             if job_id is None or job_id not in self.rows:
                 return
-            seen = {job_id: self.rows[job_id].max_run_id}
+            row = self.rows[job_id]
+            seen = {job_id: row.max_run_id}
+            what = f"{row.customer} / {row.job_name}" if row.customer else row.job_name
         try:
             receipt = review.review_jobs(
                 self.bc_app.workspace.engine, self.bc_app.workspace.actor, seen
@@ -320,8 +324,11 @@ class RunChecksScreen(RunFollowUp):
         self.reload(keep_job=-1)
         if jobs.row_count:
             jobs.move_cursor(row=min(index, jobs.row_count - 1), animate=False)
-        runs, jobs_done = len(receipt.run_ids), len(receipt.job_ids)
-        self.notify(f"Reviewed {counted(runs, 'run')} of {counted(jobs_done, 'job')}.")
+        runs = counted(len(receipt.run_ids), "run")
+        what = what if len(receipt.job_ids) == 1 and what else counted(len(receipt.job_ids), "job")
+        # One notice at a time: reviewing job after job must not bury the panes in toasts.
+        self.app.clear_notifications()
+        self.notify(f"Reviewed {runs} of {clean(what)}. ctrl+z undoes.", timeout=4, markup=False)
         self.refresh_bindings()
 
     def action_undo(self) -> None:

@@ -98,7 +98,12 @@ class TicketsScreen(FollowUpListScreen):
         with Horizontal(id="tickets-panes"):
             yield KeyedTable(id="tickets-list")
             yield RichLog(
-                id="tickets-detail", wrap=True, markup=False, highlight=False, min_width=20
+                id="tickets-detail",
+                wrap=True,
+                markup=False,
+                highlight=False,
+                min_width=20,
+                auto_scroll=False,  # a detail is read from its top
             )
         yield Footer()
 

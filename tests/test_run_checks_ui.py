@@ -235,3 +235,8 @@ async def test_hostile_mail_is_shown_literally(tmp_path: Path) -> None:
         assert "\x1b" not in plain and "\x07" not in plain
         svg = app.export_screenshot()
         assert "PWNED" in svg
+        await pilot.press("r")  # the notice names the job: literally, too
+        await pilot.pause()
+        (notice,) = app._notifications
+        assert "[bold red]PWNED[/] <U+202E>evil" in notice.message
+        assert not notice.markup and "\x1b" not in notice.message

@@ -25,9 +25,10 @@ def job_cells(
     ascii_only: bool,
     today: date,
 ) -> list[Text | str]:
-    """Selection mark with 🎫/💬, worst status, customer, job, product, runs, age.
+    """Selection mark with 🎫/💬, worst status, customer, job, runs, age, product.
 
-    The markers lead the row so they stay in view however narrow the pane is.
+    The markers lead the row so they stay in view however narrow the pane is; the
+    product comes last, so at 80 columns it is what gets cut, not the runs and age.
     """
     lead = Text("*" if selected else " ", style="bold cyan")
     lead.append_text(markers_text(marks, ascii_only=ascii_only))
@@ -35,10 +36,10 @@ def job_cells(
         lead,
         status_text(row.worst_status, ascii_only=ascii_only),
         literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
-        literal(row.job_name, 28),
-        literal(row.product, 14),
+        literal(row.job_name, 26),
         Text(str(row.runs), justify="right"),
         Text(age(row.oldest_day, today), justify="right"),
+        literal(row.product, 14),
     ]
 
 
