@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from backupchecks_tui.services import daily
 from screens.base import AreaScreen
@@ -17,6 +17,7 @@ from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.job_history import JobHistoryScreen
 from screens.style import literal, markers_text, status_text
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -104,7 +105,7 @@ class DailyJobsScreen(AreaScreen):
         yield Static(id="daily-header")
         yield Input(placeholder="filter jobs: customer, job, product, sender", id="daily-filter")
         yield KeyedTable(id="daily")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns and the first load (today)."""

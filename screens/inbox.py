@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Input, RichLog, Static
+from textual.widgets import DataTable, Input, RichLog, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
@@ -21,6 +21,7 @@ from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.style import literal
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -85,7 +86,7 @@ class InboxScreen(AreaScreen):
                 min_width=20,
                 auto_scroll=False,  # a mail is read from its top
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_resize(self, event: Resize) -> None:
         """Stack the panes on narrow terminals."""

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
@@ -20,6 +20,7 @@ from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.style import ASCII_ICONS, STATUS_STYLE, literal, status_text
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -151,7 +152,7 @@ class JobHistoryScreen(AreaScreen):
         yield StatusBar()
         yield Static(id="history-header")
         yield KeyedTable(id="history")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns and the first page."""

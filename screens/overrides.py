@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
@@ -19,6 +19,7 @@ from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog
 from screens.override_dialog import OverrideDialog
 from screens.style import literal
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -57,7 +58,7 @@ class OverridesScreen(AreaScreen):
         yield StatusBar()
         yield Static(id="overrides-header")
         yield KeyedTable(id="overrides")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns and the first load."""

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, RichLog, Static
+from textual.widgets import DataTable, Input, RichLog, Static
 
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import remarks
@@ -25,6 +25,7 @@ from screens.follow_up import (
 )
 from screens.forms import FollowUpForm
 from screens.style import literal
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
@@ -71,7 +72,7 @@ class RemarksScreen(FollowUpListScreen):
                 min_width=20,
                 auto_scroll=False,  # a detail is read from its top
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first load."""

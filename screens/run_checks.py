@@ -14,7 +14,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
@@ -25,6 +25,7 @@ from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.override_dialog import OverrideDialog
 from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList, RunFollowUp
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.queue_cells import job_cells, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
@@ -109,7 +110,7 @@ class RunChecksScreen(RunFollowUp):
                     yield KeyedTable(id="runs")
                     yield CoverList(id="covering")
                     yield RunDetailView(id="detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Set up the tables and load the queue."""

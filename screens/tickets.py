@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, RichLog, Static
+from textual.widgets import DataTable, Input, RichLog, Static
 
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
@@ -29,6 +29,7 @@ from screens.follow_up import (
 )
 from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
 from screens.style import STATUS_STYLE, literal
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
@@ -105,7 +106,7 @@ class TicketsScreen(FollowUpListScreen):
                 min_width=20,
                 auto_scroll=False,  # a detail is read from its top
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first load."""

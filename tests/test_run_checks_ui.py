@@ -11,6 +11,7 @@ from backupchecks_tui.roles import Role
 from screens.app import BackupChecksApp
 from screens.dialogs import HelpScreen, PromptDialog
 from screens.run_checks import RunChecksScreen
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.tables import KeyedTable
 from tests.mailfactory import synthetic_mail
@@ -192,6 +193,47 @@ async def test_export_mail_writes_the_original(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
     assert target.read_bytes() == mails[0]
+
+
+async def test_key_bar_shows_the_screens_keys_and_a_click_presses_one(tmp_path: Path) -> None:
+    """The bottom line lists the keys that apply (undo only after a review); a click on
+    one works like pressing it."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar)
+        shown = {key.description: key for key in bar.keys}
+        assert {"Reviewed", "Ticket", "Filter"} <= set(shown)
+        assert "Undo" not in shown  # nothing to undo yet
+        assert "palette" in str(bar.render())
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Undo" in {key.description for key in bar.keys}
+        start = next(s for s, _end, key in bar._spans if key.description == "Filter")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await pilot.pause()
+        assert app.screen.query_one("#filter", Input).has_focus
+
+
+async def test_panes_stack_at_80x24_and_stand_side_by_side_at_200x60(tmp_path: Path) -> None:
+    """80×24: jobs above runs above the run, each full width. 200×60: jobs left, the runs
+    and the run right, and the queue shows every column without scrolling."""
+    ws = workspace(tmp_path, queue_mails())
+    for size, stacked in [((80, 24), True), ((200, 60), False)]:
+        app = BackupChecksApp(ws)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            jobs = jobs_table(app)
+            runs = app.screen.query_one("#runs", KeyedTable)
+            detail = app.screen.query_one("#detail", RunDetailView)
+            assert min(jobs.region.height, runs.region.height, detail.region.height) >= 3
+            if stacked:
+                assert jobs.region.bottom <= runs.region.y < detail.region.y
+                assert jobs.region.width == detail.region.width == size[0]
+            else:
+                assert jobs.region.right <= runs.region.x
+                assert runs.region.x == detail.region.x
+                assert jobs.virtual_size.width <= jobs.scrollable_content_region.width
 
 
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
