@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,22 +17,39 @@ sys.path.insert(0, str(ROOT))
 from backupchecks_tui.config import Config  # noqa: E402
 from backupchecks_tui.database import open_database  # noqa: E402
 from backupchecks_tui.demo import build_demo  # noqa: E402
+from backupchecks_tui.demo.scenario import MORNING  # noqa: E402
 from backupchecks_tui.roles import Actor, Role  # noqa: E402
+from backupchecks_tui.services import missed  # noqa: E402
 from backupchecks_tui.workspace import Workspace  # noqa: E402
 from screens.app import BackupChecksApp  # noqa: E402
+from screens.widgets.tables import KeyedTable  # noqa: E402
+
+MONDAY = datetime.combine(date(2026, 11, 23), MORNING, UTC)
+"""The demo's Monday morning, fixed so the picture only changes when the app does."""
 
 
 async def shoot(url: str, target: Path) -> None:
-    """Open the app, move to a failing job with objects, save the screen."""
+    """Open the app, move to a failing job with a ticket on it, save the screen."""
     config = Config.model_validate({"ui": {"timezone": "UTC"}})
-    workspace = Workspace(open_database(url), Actor("alice", Role.ADMIN), config, "demo database")
+    engine = open_database(url)
+    missed.detect(engine, UTC, MONDAY)  # as `--demo` does: the runs that never came
+    workspace = Workspace(
+        engine, Actor("alice", Role.ADMIN), config, "demo database", demo=True, frozen_now=MONDAY
+    )
     app = BackupChecksApp(workspace)
     async with app.run_test(size=(160, 48)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         app.clear_notifications()
-        await pilot.press("j", "j")
-        await pilot.pause(0.3)
+        # Riverside's failing NAS copy: objects, a ticket on it (🎫) and the covering list
+        screen = app.screen
+        jobs = screen.query_one("#jobs", KeyedTable)
+        for _ in range(jobs.row_count):
+            key = jobs.current_key
+            if key is not None and screen.rows[key].job_name == "Backup Copy NAS":  # type: ignore[attr-defined]
+                break
+            await pilot.press("j")
+        await pilot.pause(0.5)
         target.write_text(app.export_screenshot(title="backupchecks-tui — Run Checks"))
 
 
@@ -41,7 +58,7 @@ def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "run-checks.svg"
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        build_demo(url, today=date(2026, 11, 23))
+        build_demo(url, today=MONDAY.date())
         asyncio.run(shoot(url, target))
     sys.stdout.write(f"wrote {target}\n")
 
