@@ -31,7 +31,7 @@ from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
-from store.queries import QueueFilter, QueueRow
+from store.queries import STATUS_RANK, QueueFilter, QueueRow
 
 PAGE = 300
 FIRST_PAGE = 100  # a (re)load with the cursor near the top: a screenful or two, fast
@@ -63,6 +63,13 @@ COMMANDS = [
 ]
 
 
+def worst_run_index(rows: list[checks.RunRow]) -> int:
+    """The newest of the job's worst runs: the one that put the job where it is in the queue
+    (a job that failed on Sunday and succeeded on Monday opens on Sunday's failure)."""
+    worst = max((STATUS_RANK.get(r.status, 0) for r in rows), default=0)
+    return next((i for i, r in enumerate(rows) if STATUS_RANK.get(r.status, 0) == worst), 0)
+
+
 class RunChecksScreen(RunFollowUp):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
@@ -84,6 +91,8 @@ class RunChecksScreen(RunFollowUp):
         self.selected: dict[int, int] = {}
         self.last_review: ReviewReceipt | None = None
         self.status_filter = 0
+        self.runs_of: int | None = None
+        """The job whose runs the run list shows."""
         self._pending: tuple[str, int | None] | None = None
         self._timer: Timer | None = None
         self._last_move = 0.0
@@ -198,20 +207,25 @@ class RunChecksScreen(RunFollowUp):
         runs = self.query_one("#runs", KeyedTable)
         if job_id is None:
             runs.clear()
+            self.runs_of = None
             self._show_run(None)
             return
         rows = checks.job_runs(
             self.bc_app.workspace.engine, job_id, include_reviewed=self.flt.include_reviewed
         )
+        # the same job again (after a mark or a link): stay on the run acted on
+        keep = runs.current_key if job_id == self.runs_of else None
+        self.runs_of = job_id
         with self.prevent(DataTable.RowHighlighted):
-            self._fill_runs(runs, rows)
+            self._fill_runs(runs, rows, keep)
         self._show_run(runs.current_key)
 
-    def _fill_runs(self, runs: KeyedTable, rows: list[checks.RunRow]) -> None:
+    def _fill_runs(self, runs: KeyedTable, rows: list[checks.RunRow], keep: int | None) -> None:
         ascii_only = self.bc_app.workspace.ascii_only
         zone = self.bc_app.zone
-        runs.fill([(r.id, run_cells(r, zone, ascii_only=ascii_only)) for r in rows], keep=None)
-        runs.move_cursor(row=0, animate=False)
+        runs.fill([(r.id, run_cells(r, zone, ascii_only=ascii_only)) for r in rows], keep=keep)
+        if keep is None or runs.current_key != keep:
+            runs.move_cursor(row=worst_run_index(rows), animate=False)
 
     def _show_run(self, run_id: int | None) -> None:
         detail = checks.run_detail(self.bc_app.workspace.engine, run_id) if run_id else None

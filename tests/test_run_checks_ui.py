@@ -236,6 +236,26 @@ async def test_panes_stack_at_80x24_and_stand_side_by_side_at_200x60(tmp_path: P
                 assert jobs.virtual_size.width <= jobs.scrollable_content_region.width
 
 
+async def test_a_job_opens_on_its_worst_run(tmp_path: Path) -> None:
+    """Failed on day 1, fine on day 2: the job is in the queue as Failed, and its run list
+    opens on day 1's failure (newest first still), not on the success above it."""
+    mails = [
+        synthetic_mail(1, status="failed", job="job-a"),
+        synthetic_mail(2, status="success", job="job-a"),
+    ]
+    app = BackupChecksApp(workspace(tmp_path, mails))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        runs = app.screen.query_one("#runs", KeyedTable)
+        assert [row_text(runs, i)[1] for i in range(runs.row_count)] == [
+            "✔ Success",
+            "✖ Failed",
+        ]
+        assert runs.cursor_row == 1
+        detail = app.screen.query_one("#detail", RunDetailView).shown.plain
+        assert "Failed" in detail.split("\n")[0]
+
+
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
     """? shows every key of Run Checks; escape closes it."""
     app = BackupChecksApp(workspace(tmp_path, queue_mails()))
