@@ -110,7 +110,7 @@ class DailyJobsScreen(AreaScreen):
     def on_mount(self) -> None:
         """Columns and the first load (today)."""
         self.query_one(KeyedTable).add_columns(
-            "  ", "Status", "Customer", "Job", "Product", "Schedule", "Expected", "Runs"
+            "  ", "Status", "Customer", "Job", "Expected", "Runs", "Product", "Schedule"
         )
         self.query_one("#daily-filter", Input).display = False
         self.day = self.bc_app.today()
@@ -164,12 +164,14 @@ class DailyJobsScreen(AreaScreen):
         return [
             markers_text(marks, ascii_only=ascii_only),  # first: in view at any width
             day_status_text(row.status, ascii_only=ascii_only, overridden=row.overridden),
-            literal(row.customer or "—", 22),
-            literal(row.job_name, 28),
-            literal(row.product, 14),
-            schedule,
+            literal(row.customer or "—", 20),
+            literal(row.job_name, 26),
+            # when and how often before what and which schedule: at 80 columns the last
+            # columns are the ones cut
             Text(expected),
             Text(str(row.runs) if row.runs else "", justify="right"),
+            literal(row.product, 14),
+            schedule,
         ]
 
     def _header(self, day: date, total: int, shown: int, counts: dict[str, int]) -> None:

@@ -384,11 +384,25 @@ class TicketsScreen(FollowUpListScreen):
 
     @work
     async def action_merge(self) -> None:
-        """Merge the selected tickets into the current one after a confirmation."""
-        target = self._current()
-        if target is None:
+        """Merge the selected tickets (and the current one) into the one picked as target,
+        after a confirmation. The current ticket is offered first."""
+        current = self._current()
+        if current is None:
             return
-        sources = sorted(self.selected - {target.id})
+        candidates = [current.id, *sorted(i for i in self.selected if i != current.id)]
+        candidates = [i for i in candidates if i in self.rows]
+
+        def source(text: str) -> list[tuple[int, Text | str]]:
+            entries = [(i, _merge_label(self.rows[i])) for i in candidates]
+            return [e for e in entries if text.lower() in e[1].plain.lower()]
+
+        target_id = await self.app.push_screen_wait(
+            PickerDialog[int]("Merge into which ticket? The others become part of it.", source)
+        )
+        if target_id is None:
+            return
+        target = self.rows[target_id]
+        sources = sorted(set(candidates) - {target.id})
         labels = ", ".join(self.rows[i].label for i in sources if i in self.rows)
         if not await self.app.push_screen_wait(
             ConfirmDialog(f"Merge {labels} into {target.label}?")
@@ -400,6 +414,17 @@ class TicketsScreen(FollowUpListScreen):
             f"Merged {labels} into {target.label}.",
             lambda: tickets.merge(ws.engine, ws.actor, target.id, sources),
         )
+
+
+def _merge_label(row: tickets.TicketRow) -> Text:
+    """'#1  PSA-20931  NAS-REPO01 full…  in progress' for the merge target picker."""
+    text = Text(f"{row.label}  ", style="bold")
+    if row.code:
+        text.append_text(literal(row.code, 20))
+        text.append("  ")
+    text.append_text(literal(row.title, 60))
+    text.append(f"  {STATE_LABELS.get(row.state, row.state)}", style="dim")
+    return text
 
 
 def _run_label(run: tickets.RunInfo) -> Text:

@@ -252,7 +252,7 @@ async def test_enter_opens_history_and_pause(demo_db: Path, tmp_path: Path) -> N
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
-        assert "paused" in str(table.get_row(str(MISSED_JOB))[5])  # the Schedule column
+        assert "paused" in str(table.get_row(str(MISSED_JOB))[7])  # the Schedule column
 
 
 @pytest.mark.usefixtures("frozen")

@@ -129,8 +129,30 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
         assert "vendor says *fixed*" in shown and "olga" in shown and "reopened" in shown
 
 
+async def test_merge_target_is_picked_from_the_selection(tmp_path: Path) -> None:
+    """Three selected: typing in the picker chooses the target; the other two merge into it."""
+    ws = workspace(tmp_path, mails())
+    made = [
+        tickets.open_ticket(ws.engine, ws.actor, title, scopes=[job_scope(ws, "job-a")])
+        for title in ("alpha", "bravo", "charlie")
+    ]
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        await pilot.press("space", "space", "space", "M")
+        await pilot.pause(0.1)
+        await pick(pilot, "bravo")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.question == "Merge #1, #3 into #2?"
+        await pilot.press("y")
+        await pilot.pause(0.2)
+    assert tickets.ticket_detail(ws.engine, made[1].id).merged_from == (1, 3)
+
+
 async def test_merge_two_tickets_by_keyboard(tmp_path: Path) -> None:
-    """space selects the top ticket (the newest, #2) and moves to #1; M and y merge #2 into #1."""
+    """space selects the top ticket (the newest, #2) and moves to #1; M, enter (the target
+    picker offers the current ticket first) and y merge #2 into #1."""
     ws = workspace(tmp_path, mails())
     first = tickets.open_ticket(ws.engine, ws.actor, "first", scopes=[job_scope(ws, "job-a")])
     second = tickets.open_ticket(ws.engine, ws.actor, "second", scopes=[job_scope(ws, "job-b")])
@@ -146,6 +168,9 @@ async def test_merge_two_tickets_by_keyboard(tmp_path: Path) -> None:
         assert table.current_key == first.id
         assert "M" in active_keys(app)
         await pilot.press("M")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, PickerDialog)  # the target: the current one first
+        await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, ConfirmDialog)
         assert "#2 into #1" in app.screen.question
