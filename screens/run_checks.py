@@ -191,7 +191,7 @@ class RunChecksScreen(RunFollowUp):
     def _update_header(self) -> None:
         parts = [f"{counted(self.total_jobs, 'job')} · {counted(self.total_runs, 'run')} to review"]
         if self.total_jobs == 0 and not self.flt.text and not self.flt.statuses:
-            parts = ["Queue empty — all runs reviewed."]
+            parts = ["Queue empty: every run is reviewed. Daily Jobs (2) shows what is still due."]
         parts.append(f"sort: {self.flt.sort}")
         if self.flt.statuses:
             parts.append(f"status: {STATUS_FILTERS[self.status_filter][0]}")
@@ -302,6 +302,7 @@ class RunChecksScreen(RunFollowUp):
             "undo": lambda: self.last_review is not None,
             "review": lambda: bool(self.rows) or bool(self.selected),
             "toggle_select": lambda: bool(self.rows),
+            "select_successful": lambda: bool(self.rows),
             "mark_success": lambda: actor.can(Action.MARK_SUCCESS) and bool(self.rows),
         }
         rule = rules.get(action)

@@ -256,6 +256,20 @@ async def test_a_job_opens_on_its_worst_run(tmp_path: Path) -> None:
         assert "Failed" in detail.split("\n")[0]
 
 
+async def test_an_empty_queue_says_so_and_offers_no_review_keys(tmp_path: Path) -> None:
+    """The goal of the day: after the last review the header says the queue is empty and
+    r, space and a leave the key bar; ctrl+z (undo) stays."""
+    app = BackupChecksApp(workspace(tmp_path, [synthetic_mail(1, status="failed", job="job-a")]))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Queue empty" in header(app)
+        shown = {key.key for key in app.screen.query_one(KeyBar).keys}
+        assert not {"r", "space", "a"} & shown
+        assert "ctrl+z" in shown
+
+
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
     """? shows every key of Run Checks; escape closes it."""
     app = BackupChecksApp(workspace(tmp_path, queue_mails()))
