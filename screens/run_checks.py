@@ -26,7 +26,7 @@ from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.override_dialog import OverrideDialog
 from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList, RunFollowUp
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.queue_cells import job_cells, run_cells
+from screens.widgets.queue_cells import job_cells, name_widths, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -92,6 +92,8 @@ class RunChecksScreen(RunFollowUp):
         self.last_review: ReviewReceipt | None = None
         self.status_filter = 0
         self.runs_of: int | None = None
+        self.widths = name_widths(0)
+        """Customer and job column widths, from the width of the jobs pane."""
         """The job whose runs the run list shows."""
         self._pending: tuple[str, int | None] | None = None
         self._timer: Timer | None = None
@@ -143,14 +145,22 @@ class RunChecksScreen(RunFollowUp):
             self.reload()
 
     def on_resize(self, event: Resize) -> None:
-        """Stack the panes on narrow terminals (80×24 over SSH); re-wrap the detail."""
-        self.set_class(event.size.width < NARROW, "narrow")
+        """Stack the panes on narrow terminals (80×24 over SSH); re-wrap the detail; give
+        long customer and job names the room a wide terminal has."""
+        narrow = event.size.width < NARROW
+        self.set_class(narrow, "narrow")
+        widths = name_widths(event.size.width if narrow else event.size.width * 6 // 10)
+        if widths != self.widths:
+            self.widths = widths
+            if self.loaded:
+                self.reload(refit=True)
         if self.query("#detail"):
             self.call_after_refresh(self.query_one("#detail", RunDetailView).redraw)
 
     # ------------------------------------------------------------------ loading
-    def reload(self, keep_job: int | None = None) -> None:
-        """Reload the queue from the first page, keeping the cursor on `keep_job`."""
+    def reload(self, keep_job: int | None = None, *, refit: bool = False) -> None:
+        """Reload the queue from the first page, keeping the cursor on `keep_job`;
+        `refit` after the name columns changed width."""
         if self.bc_app.workspace.actor.role is Role.VIEWER:
             return
         jobs = self.query_one("#jobs", KeyedTable)
@@ -162,7 +172,7 @@ class RunChecksScreen(RunFollowUp):
         self.loaded = len(page.rows)
         self.total_jobs, self.total_runs = page.jobs, page.runs
         with self.prevent(DataTable.RowHighlighted):  # the job is shown right below
-            jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], keep=current)
+            jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], current, refit=refit)
         self._pending = None
         self._update_header()
         self._show_job(jobs.current_key)
@@ -186,6 +196,7 @@ class RunChecksScreen(RunFollowUp):
             marks=self.marks.get(row.job_id, (False, False)),
             ascii_only=self.bc_app.workspace.ascii_only,
             today=self.bc_app.today(),
+            widths=self.widths,
         )
 
     def _update_header(self) -> None:

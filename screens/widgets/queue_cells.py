@@ -24,19 +24,21 @@ def job_cells(
     marks: tuple[bool, bool],
     ascii_only: bool,
     today: date,
+    widths: tuple[int, int] = (20, 26),
 ) -> list[Text | str]:
     """Selection mark with 🎫/💬, worst status, customer, job, runs, age, product.
 
     The markers lead the row so they stay in view however narrow the pane is; the
     product comes last, so at 80 columns it is what gets cut, not the runs and age.
+    `widths`: the customer and job columns (see `name_widths`).
     """
     lead = Text("*" if selected else " ", style="bold cyan")
     lead.append_text(markers_text(marks, ascii_only=ascii_only))
     return [
         lead,
         status_text(row.worst_status, ascii_only=ascii_only),
-        literal(row.customer or "Unassigned", 20, "" if row.customer else "dim"),
-        literal(row.job_name, 26),
+        literal(row.customer or "Unassigned", widths[0], "" if row.customer else "dim"),
+        literal(row.job_name, widths[1]),
         Text(str(row.runs), justify="right"),
         Text(age(row.oldest_day, today), justify="right"),
         literal(row.product, 14),
@@ -53,3 +55,16 @@ def run_cells(run: RunRow, zone: tzinfo, *, ascii_only: bool) -> list[Text | str
         Text(f"{run.problem_count}/{run.object_count}" if run.object_count else "—"),
         literal(run.message, 60),
     ]
+
+
+FIXED_COLUMNS = 52
+"""Cells of the job row besides customer and job, with cell padding and the scrollbar."""
+
+
+def name_widths(pane: int) -> tuple[int, int]:
+    """Customer and job column widths for a jobs pane `pane` cells wide: at least 20 and
+    26, and on wide terminals the room the other columns leave (long customer and job
+    names are common: "Atlas Freight Forwarding", "pve02.blueridge-logistics.example")."""
+    names = max(pane - FIXED_COLUMNS, 46)
+    customer = max(20, round(names * 0.43))
+    return customer, names - customer

@@ -34,10 +34,24 @@ class KeyedTable(DataTable[Text | str]):
             return None
         return int(key) if key is not None else None
 
-    def fill(self, rows: Sequence[tuple[int, Sequence[Text | str]]], keep: int | None) -> None:
-        """Replace all rows; put the cursor on row id `keep` if present, else the same index."""
+    def fill(
+        self,
+        rows: Sequence[tuple[int, Sequence[Text | str]]],
+        keep: int | None,
+        *,
+        refit: bool = False,
+    ) -> None:
+        """Replace all rows; put the cursor on row id `keep` if present, else the same index.
+
+        Columns only ever widen (DataTable keeps the widest cell it has seen); `refit`
+        lets them shrink to the new rows, for when cells were cut to a narrower width.
+        """
         index = self.cursor_row
         self.clear()
+        if refit:
+            for column in self.columns.values():
+                if column.auto_width:
+                    column.content_width = column.label.cell_len
         for key, cells in rows:
             self.add_row(*cells, key=str(key))
         if not rows:
