@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.ingest import service
@@ -102,6 +102,7 @@ class BackupChecksApp(App[None]):
         self.workspace = workspace
         self.zone: ZoneInfo = workspace.config.ui.zone
         _freeze("imports")
+        self._keyed_notices: dict[str, Notification] = {}
 
     def on_mount(self) -> None:
         """Look for missed runs soon and every few minutes; fetch on a timer if asked."""
@@ -224,11 +225,29 @@ class BackupChecksApp(App[None]):
     ) -> None:
         """Notices quote job, customer and ticket names, some of them from mails: they are
         shown literally (no markup, no control sequences), whatever the caller asked."""
-        if timeout is None:
-            timeout = self.NOTIFICATION_TIMEOUT
-        super().notify(
-            clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
+        self._post_notice(message, title, severity, timeout)
+
+    def notify_replacing(self, key: str, message: str, timeout: float | None = None) -> None:
+        """An information notice that takes the place of the previous one with the same
+        `key` (the notice of the last review), leaving every other notice where it is."""
+        old = self._keyed_notices.get(key)
+        if old is not None and old in self._notifications:
+            self._unnotify(old)
+        self._keyed_notices[key] = self._post_notice(message, "", "information", timeout)
+
+    def _post_notice(
+        self, message: str, title: str, severity: SeverityLevel, timeout: float | None
+    ) -> Notification:
+        """What App.notify does, as plain text, keeping the notice to take it back later."""
+        notice = Notification(
+            clean(message),
+            clean(title),
+            severity,
+            self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+            markup=False,
         )
+        self.post_message(Notify(notice))
+        return notice
 
     def show_error(self, error: BackupChecksError) -> None:
         """Show one of our errors as a notification with its title."""

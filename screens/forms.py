@@ -57,12 +57,17 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         *,
         placeholder: str = "type to narrow the list",
         empty: str = "Nothing matches.",
+        enter_needs_choice: bool = False,
     ) -> None:
+        """`enter_needs_choice`: enter on an empty box before any up/down picks nothing
+        (for choices that act at once, such as closing a ticket)."""
         super().__init__()
         self.title_text = title
         self.source = source
         self.placeholder = placeholder
         self.empty = empty
+        self.enter_needs_choice = enter_needs_choice
+        self.moved = False
         self.keys: list[K] = []
 
     def compose(self) -> ComposeResult:
@@ -104,10 +109,14 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
             return
         current = options.highlighted or 0
         options.highlighted = min(max(current + step, 0), len(self.keys) - 1)
+        self.moved = True
 
     @on(Input.Submitted, "#picker-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.enter_needs_choice and not event.value.strip() and not self.moved:
+            self.app.bell()
+            return
         self._pick(self.query_one("#picker-list", OptionList).highlighted)
 
     @on(OptionList.OptionSelected, "#picker-list")

@@ -18,7 +18,6 @@ from textual.widgets import DataTable, Input, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
-from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import checks, customers, overrides, review
 from backupchecks_tui.services.review import ReviewReceipt
 from screens.commands import Command, bindings
@@ -176,6 +175,7 @@ class RunChecksScreen(RunFollowUp):
         self._pending = None
         self._update_header()
         self._show_job(jobs.current_key)
+        self.refresh_bindings()  # r, space, a, t, m, s depend on the queue having rows
 
     def _load_more(self) -> None:
         if self.loaded >= self.total_jobs:
@@ -353,9 +353,9 @@ class RunChecksScreen(RunFollowUp):
             jobs.move_cursor(row=min(index, jobs.row_count - 1), animate=False)
         runs = counted(len(receipt.run_ids), "run")
         what = what if len(receipt.job_ids) == 1 and what else counted(len(receipt.job_ids), "job")
-        # One notice at a time: reviewing job after job must not bury the panes in toasts.
-        self.app.clear_notifications()
-        self.notify(f"Reviewed {runs} of {clean(what)}. ctrl+z undoes.", timeout=4, markup=False)
+        # One review notice at a time: reviewing job after job must not bury the panes in
+        # toasts (other notices, a fetch error, stay)
+        self.bc_app.notify_replacing("review", f"Reviewed {runs} of {what}. ctrl+z undoes.", 4)
         self.refresh_bindings()
 
     def action_undo(self) -> None:

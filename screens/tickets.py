@@ -51,7 +51,7 @@ COMMANDS = [
     Command("resolve", "x", "Resolve", "Close with a category and an outcome."),
     Command("reopen", "o", "Reopen", "Open a resolved ticket again."),
     Command("toggle_select", "space", "Select", "Select or unselect a ticket to merge."),
-    Command("merge", "M", "Merge", "Merge the selected tickets into the current one."),
+    Command("merge", "M", "Merge", "Merge the selected and current tickets into one you pick."),
     *FILTER_COMMANDS,
     Command("filter_text", "slash", "Search", "Search #N, code, title, text.", key_display="/"),
 ]
@@ -239,6 +239,7 @@ class TicketsScreen(FollowUpListScreen):
                 source,
                 placeholder="type a category, or pick one",
                 empty="Type a category.",
+                enter_needs_choice=True,
             )
         )
 

@@ -270,6 +270,40 @@ async def test_an_empty_queue_says_so_and_offers_no_review_keys(tmp_path: Path) 
         assert "ctrl+z" in shown
 
 
+async def test_key_bar_follows_the_queue_through_a_filter(tmp_path: Path) -> None:
+    """A filter that empties the queue takes r and space out of the key bar; clearing it
+    brings them back."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar)
+        assert {"r", "space"} <= {key.key for key in bar.keys}
+        await pilot.press("slash", *"no-such-job", "enter")
+        await pilot.pause()
+        assert not {"r", "space"} & {key.key for key in bar.keys}
+        await pilot.press("slash", "ctrl+u", "enter")
+        await pilot.pause()
+        assert {"r", "space"} <= {key.key for key in bar.keys}
+
+
+async def test_review_notices_replace_each_other_but_leave_other_notices(
+    tmp_path: Path,
+) -> None:
+    """Reviewing job after job shows one review notice at a time; a warning stays."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.notify("Fetch failed: the server did not answer.", severity="warning")
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        notices = [(n.severity, n.message) for n in app._notifications]
+        assert [s for s, _ in notices].count("warning") == 1
+        reviews = [m for _, m in notices if m.startswith("Reviewed")]
+        assert len(reviews) == 1 and "ctrl+z undoes" in reviews[0]
+
+
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
     """? shows every key of Run Checks; escape closes it."""
     app = BackupChecksApp(workspace(tmp_path, queue_mails()))

@@ -245,6 +245,9 @@ async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None
         assert "🎫" not in job_flags(app, "job-b")
         await pilot.press("3", "x")  # resolve the ticket by keyboard: false alarm
         await pilot.pause(0.1)
+        await pilot.press("enter")  # enter on the empty box closes nothing
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, PickerDialog)
         await pick(pilot, "storage")  # a suggested category: "storage full"
         await pick(pilot, "false")
         await pilot.press("4", "x")  # and the remark

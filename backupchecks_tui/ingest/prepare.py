@@ -244,7 +244,11 @@ class _Worker:
             self.dead = True
             return None
         self._received += 1
-        answered, result = pickle.loads(data)  # noqa: S301 - from our worker
+        try:
+            answered, result = pickle.loads(data)  # noqa: S301 - from our worker
+        except Exception:  # noqa: BLE001 - a damaged frame: parse in this process instead
+            self.dead = True
+            return None
         if answered != number:
             self.dead = True
             return None

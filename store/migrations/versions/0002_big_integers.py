@@ -40,5 +40,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Revert this revision."""
+    """Revert this revision (fails on PostgreSQL once a value no longer fits 32 bits)."""
     _alter(sa.BigInteger, sa.Integer)
