@@ -59,6 +59,7 @@ COMMANDS = [
     Command("toggle_reviewed", "R", "+Reviewed", "Admin: include reviewed runs.", show=False),
     Command("unmark", "u", "Unmark", "Admin: put the job's last review back.", show=False),
     Command("refresh", "ctrl+r", "Refresh", "Reload the queue from the database.", show=False),
+    Command("back", "escape", "Back", "Back one pane: run → runs → jobs.", show=False),
 ]
 
 
@@ -357,6 +358,20 @@ class RunChecksScreen(RunFollowUp):
         # toasts (other notices, a fetch error, stay)
         self.bc_app.notify_replacing("review", f"Reviewed {runs} of {what}. ctrl+z undoes.", 4)
         self.refresh_bindings()
+
+    def action_back(self) -> None:
+        """enter goes right (jobs → runs → the run); escape comes back one pane, and from
+        the filter box back to the jobs."""
+        jobs = self.query_one("#jobs", KeyedTable)
+        runs = self.query_one("#runs", KeyedTable)
+        focused = self.focused
+        if focused is runs:
+            jobs.focus()
+        elif isinstance(focused, Input):
+            focused.display = False
+            jobs.focus()
+        elif focused is not None and focused is not jobs:
+            runs.focus()
 
     def action_undo(self) -> None:
         """Undo the last review."""

@@ -304,6 +304,27 @@ async def test_review_notices_replace_each_other_but_leave_other_notices(
         assert len(reviews) == 1 and "ctrl+z undoes" in reviews[0]
 
 
+async def test_enter_goes_right_and_escape_comes_back(tmp_path: Path) -> None:
+    """enter: jobs → runs → the run; escape: the run → runs → jobs, where j moves jobs."""
+    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        jobs = jobs_table(app)
+        runs = app.screen.query_one("#runs", KeyedTable)
+        detail = app.screen.query_one("#detail", RunDetailView)
+        await pilot.press("enter")
+        assert runs.has_focus
+        await pilot.press("enter")
+        assert detail.has_focus
+        await pilot.press("escape")
+        assert runs.has_focus
+        await pilot.press("escape")
+        assert jobs.has_focus
+        await pilot.press("j")
+        await pilot.pause()
+        assert jobs.cursor_row == 1
+
+
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
     """? shows every key of Run Checks; escape closes it."""
     app = BackupChecksApp(workspace(tmp_path, queue_mails()))
