@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.events import Resize
 from textual.widgets import DataTable, Input, Static
 
 from backupchecks_tui.services import daily
@@ -18,6 +19,7 @@ from screens.dialogs import PromptDialog
 from screens.job_history import JobHistoryScreen
 from screens.style import literal, markers_text, status_text
 from screens.widgets.key_bar import KeyBar
+from screens.widgets.queue_cells import name_widths
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -69,6 +71,10 @@ def parse_day(text: str) -> date | None:
         return None
 
 
+DAILY_FIXED_COLUMNS = 89
+"""Cells of a Daily Jobs row besides customer and job, with padding and the scrollbar."""
+
+
 class DailyJobsScreen(AreaScreen):
     """Every active job on one day: expected or not, how it went, with markers."""
 
@@ -98,6 +104,8 @@ class DailyJobsScreen(AreaScreen):
         self.status_filter = 0
         self.text = ""
         self.rows: dict[int, daily.DayRow] = {}
+        self.widths = name_widths(0, DAILY_FIXED_COLUMNS)
+        """Customer and job column widths, from the terminal's width."""
 
     def compose(self) -> ComposeResult:
         """Status bar, header, filter input, the grid, footer."""
@@ -126,8 +134,16 @@ class DailyJobsScreen(AreaScreen):
         """The day on screen (today until the person moves)."""
         return self.day or self.bc_app.today()
 
-    def reload(self) -> None:
-        """Load the grid of the shown day."""
+    def on_resize(self, event: Resize) -> None:
+        """Give long customer and job names the room a wide terminal has."""
+        widths = name_widths(event.size.width, DAILY_FIXED_COLUMNS)
+        if widths != self.widths:
+            self.widths = widths
+            if self.query_one(KeyedTable).row_count:
+                self.reload(refit=True)
+
+    def reload(self, *, refit: bool = False) -> None:
+        """Load the grid of the shown day (`refit`: after the name columns changed)."""
         app = self.bc_app
         ws = app.workspace
         day = self.shown_day
@@ -145,6 +161,7 @@ class DailyJobsScreen(AreaScreen):
         table.fill(
             [(r.job_id, self._cells(r, marks.get(r.job_id, (False, False)))) for r in shown],
             keep=table.current_key,
+            refit=refit,
         )
         self._header(day, len(grid), len(shown), counts)
 
@@ -164,8 +181,8 @@ class DailyJobsScreen(AreaScreen):
         return [
             markers_text(marks, ascii_only=ascii_only),  # first: in view at any width
             day_status_text(row.status, ascii_only=ascii_only, overridden=row.overridden),
-            literal(row.customer or "—", 20),
-            literal(row.job_name, 26),
+            literal(row.customer or "—", self.widths[0]),
+            literal(row.job_name, self.widths[1]),
             # when and how often before what and which schedule: at 80 columns the last
             # columns are the ones cut
             Text(expected),

@@ -61,10 +61,11 @@ FIXED_COLUMNS = 52
 """Cells of the job row besides customer and job, with cell padding and the scrollbar."""
 
 
-def name_widths(pane: int) -> tuple[int, int]:
-    """Customer and job column widths for a jobs pane `pane` cells wide: at least 20 and
-    26, and on wide terminals the room the other columns leave (long customer and job
-    names are common: "Atlas Freight Forwarding", "pve02.blueridge-logistics.example")."""
-    names = max(pane - FIXED_COLUMNS, 46)
+def name_widths(pane: int, fixed: int = FIXED_COLUMNS) -> tuple[int, int]:
+    """Customer and job column widths for a table `pane` cells wide whose other columns
+    take `fixed`: at least 20 and 26, at most 36 and 48, and on wide terminals the room the
+    other columns leave (long customer and job names are common: "Atlas Freight
+    Forwarding", "pve02.blueridge-logistics.example")."""
+    names = min(max(pane - fixed, 46), 84)
     customer = max(20, round(names * 0.43))
     return customer, names - customer
