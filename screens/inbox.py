@@ -21,6 +21,7 @@ from screens.base import AreaScreen
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.style import literal
+from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -78,14 +79,7 @@ class InboxScreen(AreaScreen):
         yield Input(placeholder="filter: sender, subject, reason", id="inbox-filter")
         with Horizontal(id="inbox-panes"):
             yield KeyedTable(id="mails")
-            yield RichLog(
-                id="mail-text",
-                wrap=True,
-                markup=False,
-                highlight=False,
-                min_width=20,
-                auto_scroll=False,  # a mail is read from its top
-            )
+            yield DetailLog(id="mail-text")
         yield KeyBar()
 
     def on_resize(self, event: Resize) -> None:

@@ -25,6 +25,7 @@ from screens.follow_up import (
 )
 from screens.forms import FollowUpForm
 from screens.style import literal
+from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -64,14 +65,7 @@ class RemarksScreen(FollowUpListScreen):
         yield Input(placeholder="search the remark text", id="remarks-filter")
         with Horizontal(id="remarks-panes"):
             yield KeyedTable(id="remarks-list")
-            yield RichLog(
-                id="remarks-detail",
-                wrap=True,
-                markup=False,
-                highlight=False,
-                min_width=20,
-                auto_scroll=False,  # a detail is read from its top
-            )
+            yield DetailLog(id="remarks-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:

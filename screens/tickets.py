@@ -29,6 +29,7 @@ from screens.follow_up import (
 )
 from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
 from screens.style import STATUS_STYLE, literal
+from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -98,14 +99,7 @@ class TicketsScreen(FollowUpListScreen):
         yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
         with Horizontal(id="tickets-panes"):
             yield KeyedTable(id="tickets-list")
-            yield RichLog(
-                id="tickets-detail",
-                wrap=True,
-                markup=False,
-                highlight=False,
-                min_width=20,
-                auto_scroll=False,  # a detail is read from its top
-            )
+            yield DetailLog(id="tickets-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -6,11 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual.widgets import RichLog
 
 from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.services.checks import RunDetail
 from screens.style import STATUS_STYLE, literal, status_text
+from screens.widgets.detail_log import DetailLog
 
 MAX_OBJECTS = 500
 MAX_BODY = 30_000
@@ -120,7 +120,7 @@ def render_detail(detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool)
     return out
 
 
-class RunDetailView(RichLog):
+class RunDetailView(DetailLog):
     """Shows one run; `show(None)` clears it.
 
     A RichLog keeps its own rendered lines, so replacing the run repaints this pane only;
@@ -129,11 +129,7 @@ class RunDetailView(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        # min_width: RichLog renders at least this wide and crops the rest, which would cut
-        # the middle out of long lines in a pane narrower than its default of 78.
-        super().__init__(
-            id=id, wrap=True, markup=False, highlight=False, auto_scroll=False, min_width=20
-        )
+        super().__init__(id=id)
         self.shown: Text = Text()
 
     def show(self, detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> None:
