@@ -7,17 +7,15 @@ cd "$(dirname "$0")/.."
 # Debian packages for the real test servers (Dovecot, PostgreSQL): installed when missing.
 bash scripts/install-test-deps.sh
 
-# Python and the locked dependencies.
-if ! command -v uv >/dev/null 2>&1; then
-    python3 -m pip install --quiet uv
-fi
-uv sync --locked --quiet
+# Python and the locked dependencies (uv from PATH, or installed for this user: scripts/uv.sh).
+uv=$(sh scripts/uv.sh)
+"$uv" sync --locked --compile-bytecode --quiet
 
 # The suite starts throw-away Dovecot and PostgreSQL servers on loopback and stops them
 # afterwards; with this set a test whose server cannot start fails instead of skipping.
 export BACKUPCHECKS_REQUIRE_SERVERS=1
 status=0
-uv run pytest "$@" || status=$?
+"$uv" run --no-sync pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure here" >&2
 fi
