@@ -135,7 +135,35 @@ def run_app(
 
     actor = operators.resolve_actor(app_engine, operators.os_login())
     workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
-    BackupChecksApp(workspace).run()
+    tui = BackupChecksApp(workspace)
+    with _exit_on_hangup(tui.exit):
+        tui.run()
+
+
+@contextmanager
+def _exit_on_hangup(exit_app: Callable[[], None]) -> Iterator[None]:
+    """SIGHUP (an SSH drop, a closed tmux) and SIGTERM end the app as `q` does.
+
+    The app then restores the terminal and every `finally` runs (the demo removes its copy);
+    without this the process died on the spot.
+    """
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    def stop(signum: int, _frame: object) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the app is not running (yet): leave as the signal would
+            raise SystemExit(128 + signum) from None
+        # Through the loop's self-pipe: a plain call would wait for the next event.
+        loop.call_soon_threadsafe(exit_app)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _demo_monday(zone: ZoneInfo) -> datetime:
@@ -149,37 +177,38 @@ def _demo_monday(zone: ZoneInfo) -> datetime:
     return datetime.combine(today - timedelta(days=today.weekday()), MORNING, zone)
 
 
-def _demo_missed(engine: Engine, zone: ZoneInfo, morning: datetime) -> None:
-    """Missed runs as of the demo's morning, not the wall clock."""
+def run_demo(app: AppContext) -> None:
+    """Open the app on a copy of the demo database (built once into the cache dir)."""
+    from backupchecks_tui.demo import cache  # noqa: PLC0415
     from backupchecks_tui.services import missed  # noqa: PLC0415
 
-    created = missed.detect(engine, zone, morning)
-    err_console.print(f"demo: {len(created)} expected runs never reported (Missed).")
+    zone = app.config.ui.zone
+    morning = _demo_monday(zone)
 
-
-def run_demo(app: AppContext) -> None:
-    """Build the demo database in a temporary folder (real import path) and open it."""
-    import tempfile  # noqa: PLC0415
-
-    from backupchecks_tui.demo import build_demo  # noqa: PLC0415
-
-    morning = _demo_monday(app.config.ui.zone)
-    with tempfile.TemporaryDirectory(prefix="backupchecks-demo-") as folder:
-        url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        err_console.print("building the demo database from bundled sample reports…")
-        with progress_bar("importing") as update:
-            summary = build_demo(
-                url,
-                today=morning.date(),
-                progress=lambda done, total: update("sample mails", done, total),
-                zone=app.config.ui.zone,
-            )
-        err_console.print(
-            f"demo: {summary.customers} customers, {summary.jobs} jobs, {summary.runs} runs "
-            f"from {summary.mails} mails; {summary.queue_jobs} jobs to review."
-        )
+    def detect_missed(url: str) -> None:
+        """Missed runs as of the demo's morning, not the wall clock."""
         engine = open_database(url)
-        _demo_missed(engine, app.config.ui.zone, morning)
+        try:
+            missed.detect(engine, zone, morning)
+        finally:
+            engine.dispose()
+
+    with progress_bar("building the demo:") as update:
+        built, fresh = cache.cached_build(
+            morning,
+            zone,
+            detect_missed,
+            progress=lambda done, total: update("sample mails", done, total),
+        )
+    summary = cache.summary_of(built)
+    made = f" (built in {fresh.seconds:.1f} s, kept for the next demo)" if fresh else ""
+    err_console.print(
+        f"demo: {summary.customers} customers, {summary.jobs} jobs, {summary.runs} runs "
+        f"from {summary.mails} mails; {summary.queue_jobs} jobs to review{made}.",
+        markup=False,
+    )
+    with _exit_on_hangup(lambda: None), cache.session_copy(built) as copy:
+        engine = open_database(f"sqlite:///{copy}")
         try:
             run_app(
                 app,

@@ -21,6 +21,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     home = tmp_path / "home"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("BACKUPCHECKS_TUI_DATA_DIR", raising=False)
     monkeypatch.delenv("BACKUPCHECKS_TUI_CONFIG", raising=False)
     monkeypatch.delenv("BACKUPCHECKS_TUI_IMAP_PASSWORD", raising=False)

@@ -134,6 +134,11 @@ def mark_reviewed(engine: Engine, today: date, zone: tzinfo) -> int:
     return marked
 
 
+def totals(engine: Engine) -> DemoSummary:
+    """The totals of a built demo database (without a build's own counts and time)."""
+    return _summary(engine, 0, 0, 0.0)
+
+
 def _count(session: Session, table: type[SQLModel]) -> int:
     """The number of rows of `table`."""
     return int(session.execute(select(func.count()).select_from(table)).scalar_one())
