@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, SmallInteger, String, Table
+from sqlalchemy.types import TypeDecorator
 
 _RANGES = {
     SmallInteger: (-(2**15), 2**15 - 1),
@@ -52,6 +53,8 @@ def _limits(table: Table) -> _Limits:
     ranges: dict[str, tuple[int, int]] = {}
     for column in table.columns:
         kind = column.type
+        if isinstance(kind, TypeDecorator):  # e.g. SQLModel's AutoString: a VARCHAR inside
+            kind = kind.impl_instance
         if isinstance(kind, String) and kind.length:
             lengths[column.name] = kind.length
         elif isinstance(kind, Integer):
