@@ -1,0 +1,287 @@
+"""Ingest under hostile mail, over a real Dovecot on SQLite and PostgreSQL.
+
+One mail never blocks a folder; a reused Message-ID never hides a later mail; the same
+mail by two paths is one mail; after_fetch work cut off by a SIGKILL is finished on the
+next pass; a missing move_to folder fails every pass. All mails here are synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from backupchecks_tui.ingest import files
+from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
+from backupchecks_tui.services import checks, inbox
+from parsers import MailView, Registry, Report
+from store.engine import session_scope
+from store.models import Job, JobRun, MailMessage
+from tests.mailfactory import SyntheticParser, synthetic_mail
+from tests.servers.dovecot import DovecotServer
+from tests.test_fetch_imap import ZONE, Mailbox, fetch, run_cli, stored
+
+HUGE = 2**64
+"""A byte count no 64-bit integer column holds (SQLite: OverflowError, PostgreSQL: error)."""
+
+
+class SizedParser(SyntheticParser):
+    """The synthetic parser, also reading a 'size N' body line into the report's size."""
+
+    def parse(self, mail: MailView) -> list[Report]:
+        """As SyntheticParser, with `size_bytes` from a 'size N' line."""
+        reports = super().parse(mail)
+        for line in mail.body.splitlines():
+            if line.startswith("size "):
+                reports = [replace(r, size_bytes=int(line[5:])) for r in reports]
+        return reports
+
+
+def registry() -> Registry:
+    """The registry of these tests."""
+    return Registry([SizedParser()])
+
+
+@pytest.fixture
+def mailbox(dovecot_server: DovecotServer) -> Mailbox:
+    """A new user with an empty INBOX."""
+    name = f"trust-{os.urandom(4).hex()}@example.test"
+    dovecot_server.add_user(name, "pw-" + name)
+    return Mailbox(dovecot_server, name, "pw-" + name)
+
+
+def fetch_once(mailbox: Mailbox, engine: Engine, **overrides: object) -> IngestStats:
+    """One in-process fetch pass with `registry()`; the pass's counts."""
+    from backupchecks_tui.ingest.imap import Fetcher
+    from backupchecks_tui.secrets import Secret
+
+    pipeline = Pipeline(engine, registry(), ZONE)
+    total = IngestStats()
+    for result in Fetcher(
+        mailbox.imap_config(**overrides), Secret(mailbox.password), pipeline
+    ).run():
+        total.merge(result.stats)
+    return total
+
+
+def mails(engine: Engine) -> list[MailMessage]:
+    """Every stored mail, in id order."""
+    with session_scope(engine) as s:
+        found = list(s.exec(select(MailMessage).order_by(col(MailMessage.id))).all())
+        s.expunge_all()
+        return found
+
+
+def statuses(engine: Engine) -> list[str]:
+    """Every run's status, in id order."""
+    with session_scope(engine) as s:
+        return list(s.exec(select(JobRun.status).order_by(col(JobRun.id))).all())
+
+
+# --------------------------------------------------------------- 1. one mail never blocks
+
+
+def hostile_mail(kind: str) -> bytes:
+    """Synthetic mail number 1, made hostile in the way `kind` names."""
+    if kind == "size":
+        return synthetic_mail(1, body=f"Synthetic report 1\nobject vm-1: success\nsize {HUGE}\n")
+    if kind == "label":
+        # a sender domain label longer than job.suggested_customer (varchar 200)
+        return synthetic_mail(1, sender=f"backup@{'x' * 250}.example")
+    # a date with no UTC time (year 10000): the run's day cannot be worked out at all
+    raw = synthetic_mail(1)
+    start = raw.index(b"Date: ")
+    end = raw.index(b"\n", start)
+    return raw[:start] + b"Date: Fri, 31 Dec 9999 23:00:00 -1400" + raw[end:]
+
+
+@pytest.mark.parametrize("kind", ["size", "label", "date"])
+def test_a_hostile_mail_second_of_seven_blocks_nothing(
+    mailbox: Mailbox, engine: Engine, kind: str
+) -> None:
+    """All seven mails are stored after one pass; the hostile one is a run or an error."""
+    raws = [synthetic_mail(n) for n in range(7)]
+    raws[1] = hostile_mail(kind)
+    mailbox.append(raws)
+    stats = fetch_once(mailbox, engine)
+    assert (stats.new, stats.failed) == (7, 0)
+    found = mails(engine)
+    assert len(found) == 7
+    hostile = next(m for m in found if m.uid == 2)
+    if kind == "date":
+        assert hostile.parse_state == "error"
+        assert "could not be stored as parsed" in hostile.parse_reason
+        rows, _ = inbox.list_mails(engine, frozenset({"error"}))
+        assert [(r.id, r.reason) for r in rows] == [(hostile.id, hostile.parse_reason)]
+        assert "Reason:  this mail could not be stored" in inbox.mail_text(engine, hostile.id or 0)
+        assert statuses(engine) == ["success"] * 6
+    else:
+        assert hostile.parse_state == "parsed"
+        assert statuses(engine) == ["success"] * 7
+    if kind == "size":
+        with session_scope(engine) as s:
+            run = s.exec(select(JobRun).where(JobRun.mail_id == hostile.id)).one()
+            assert run.size_bytes is None
+            assert f"size_bytes {HUGE} is out of range (not stored)" in run.message
+    if kind == "label":
+        with session_scope(engine) as s:
+            job = s.exec(select(Job).where(col(Job.sender).startswith("backup@xxx"))).one()
+            assert job.suggested_customer == "x" * 200
+    assert fetch_once(mailbox, engine).new == 0  # and nothing is fetched twice
+
+
+# ------------------------------------------------ 2. Message-ID plus a normalised content hash
+
+
+def test_a_reused_message_id_with_other_content_is_a_new_flagged_mail(
+    mailbox: Mailbox, engine: Engine
+) -> None:
+    """Monday's OK and Tuesday's FAILED mail share a Message-ID: both stored, FAILED shows."""
+    monday = synthetic_mail(5, status="success", job="nightly")
+    tuesday = synthetic_mail(29, status="failed", job="nightly").replace(
+        b"<synthetic-29@", b"<synthetic-5@"
+    )
+    mailbox.append([monday, tuesday])
+    stats = fetch_once(mailbox, engine)
+    assert (stats.new, stats.duplicates) == (2, 0)
+    first, second = mails(engine)
+    assert first.message_id == second.message_id == "<synthetic-5@test.example>"
+    assert (first.reused_id, second.reused_id) == (False, True)
+    assert statuses(engine) == ["success", "failed"]
+    (run_id,) = [
+        r.id
+        for r in checks.job_runs(engine, _job_id(engine), include_reviewed=False)
+        if r.status == "failed"
+    ]
+    detail = checks.run_detail(engine, run_id)
+    assert detail.mail_note.startswith("Message-ID reused")
+    assert "Message-ID reused" in inbox.mail_text(engine, second.id or 0)
+    # the very same Tuesday mail again (another relay, another copy) is a duplicate
+    mailbox.append([tuesday.replace(b"From:", b"Received: from relay2\nFrom:", 1)])
+    again = fetch_once(mailbox, engine)
+    assert (again.new, again.duplicates) == (0, 1)
+
+
+def _job_id(engine: Engine) -> int:
+    with session_scope(engine) as s:
+        return s.exec(select(Job.id)).one() or 0
+
+
+def test_the_same_mail_from_a_file_and_over_imap_is_one_mail(
+    mailbox: Mailbox, engine: Engine, tmp_path: Path
+) -> None:
+    """No Message-ID, LF in the .eml file, CRLF and relay headers over IMAP: one mail."""
+    raw = synthetic_mail(8, status="failed", message_id=False)
+    assert b"\r\n" not in raw
+    path = tmp_path / "saved.eml"
+    path.write_bytes(raw)
+    imported = IngestStats()
+    files.ingest_sources(Pipeline(engine, registry(), ZONE), files.collect([str(path)]), imported)
+    assert imported.new == 1
+    relayed = (
+        b"Return-Path: <backup@customer-a.example>\n"
+        b"Delivered-To: reports@msp.example\n"
+        b"Received: from mx.customer-a.example (mx [192.0.2.7])\n\tby mail.msp.example\n" + raw
+    ).replace(b"\n", b"\r\n")
+    mailbox.append([relayed])
+    fetched = fetch_once(mailbox, engine)
+    assert (fetched.new, fetched.duplicates) == (0, 1)
+    assert len(mails(engine)) == 1
+    assert statuses(engine) == ["failed"]
+
+
+# ------------------------------------------------------- 3. after_fetch work survives a kill
+
+KILLED_FETCH = """
+import os, signal, sys
+from backupchecks_tui.config import ImapConfig
+from backupchecks_tui.database import open_database
+from backupchecks_tui.ingest.imap import Fetcher
+from backupchecks_tui.ingest.pipeline import Pipeline
+from backupchecks_tui.secrets import Secret
+from parsers import Registry
+from tests.mailfactory import SyntheticParser
+from tests.test_fetch_imap import ZONE
+
+
+class KilledRightAfterCommit(Fetcher):
+    def _after_fetch(self, client, committed):
+        if committed:  # the batch is committed; the server has not been told yet
+            os.kill(os.getpid(), signal.SIGKILL)
+        super()._after_fetch(client, committed)
+
+
+cfg = ImapConfig.model_validate_json(sys.argv[2])
+pipeline = Pipeline(open_database(sys.argv[1]), Registry([SyntheticParser()]), ZONE)
+KilledRightAfterCommit(cfg, Secret(os.environ["TEST_IMAP_PASSWORD"]), pipeline).run()
+"""
+
+
+@pytest.mark.parametrize("action", ["seen", "move"])
+def test_a_sigkill_right_after_commit_leaves_the_action_for_the_next_pass(
+    mailbox: Mailbox, db_url: str, action: str
+) -> None:
+    """Killed after storing a batch, before flagging/moving it: the next pass does it."""
+    mailbox.append([synthetic_mail(n) for n in range(25)])
+    with mailbox.client() as client:
+        client.create_folder("Done")
+    cfg = mailbox.imap_config(after_fetch=action, move_to="Done", batch_size=10)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_FETCH, db_url, cfg.model_dump_json()],
+        env={**os.environ, "TEST_IMAP_PASSWORD": mailbox.password},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    engine = _open(db_url)
+    try:
+        assert stored(engine) == 10  # the first batch was committed
+        assert list(fetch(mailbox, engine, after_fetch=action, move_to="Done")) == [15]
+        assert stored(engine) == 25
+    finally:
+        engine.dispose()
+    if action == "seen":
+        with mailbox.client() as client:
+            client.select_folder("INBOX", readonly=True)
+            assert len(client.search(["SEEN"])) == 25
+    else:
+        assert (mailbox.count("INBOX"), mailbox.count("Done")) == (0, 25)
+
+
+def _open(db_url: str) -> Engine:
+    from backupchecks_tui.database import open_database
+
+    return open_database(db_url)
+
+
+def test_a_missing_move_to_folder_exits_2_on_every_pass(mailbox: Mailbox, tmp_path: Path) -> None:
+    """One line and exit 2 on every pass; mail is stored and moved once the folder exists."""
+    mailbox.append([synthetic_mail(n) for n in range(3)])
+    db_url = f"sqlite:///{tmp_path / 'x.db'}"
+    config = mailbox.config_file(tmp_path / "c.toml", db_url, after_fetch="move", move_to="Archive")
+    for _ in range(4):
+        done = run_cli(config, "fetch", password=mailbox.password)
+        assert done.returncode == 2, done.stdout + done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert "'Archive' does not exist" in lines[0] and "move_to" in lines[0]
+    engine = _open(db_url)
+    try:
+        assert stored(engine) == 3  # fetched and kept, just not moved
+    finally:
+        engine.dispose()
+    assert mailbox.count("INBOX") == 3
+    with mailbox.client() as client:
+        client.create_folder("Archive")
+    done = run_cli(config, "fetch", password=mailbox.password)
+    assert done.returncode == 0, done.stderr
+    assert (mailbox.count("INBOX"), mailbox.count("Archive")) == (0, 3)
+    assert "0 new" in done.stdout
