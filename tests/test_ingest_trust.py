@@ -7,21 +7,24 @@ next pass; a missing move_to folder fails every pass. All mails here are synthet
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
 from backupchecks_tui.ingest import files
-from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
+from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
 from backupchecks_tui.services import checks, inbox
 from parsers import MailView, Registry, Report
-from store.engine import session_scope
+from store import migrate
+from store.engine import make_engine, session_scope
 from store.models import Job, JobRun, MailMessage
 from tests.mailfactory import SyntheticParser, synthetic_mail
 from tests.servers.dovecot import DovecotServer
@@ -285,3 +288,43 @@ def test_a_missing_move_to_folder_exits_2_on_every_pass(mailbox: Mailbox, tmp_pa
     assert done.returncode == 0, done.stderr
     assert (mailbox.count("INBOX"), mailbox.count("Archive")) == (0, 3)
     assert "0 new" in done.stdout
+
+
+# ------------------------------------------------------------ mails stored before 0003
+
+LEGACY_MAIL = text(
+    "INSERT INTO mail_message (dedupe_key, message_id, source, account, folder, source_path,"
+    " from_addr, to_addr, subject, received_at, raw_size, raw_gz, text_body, html_body,"
+    " parse_state, parse_reason, parser_name, parser_version)"
+    " VALUES (:key, :mid, 'file', '', '', '', '', '', '', CURRENT_TIMESTAMP, :size, :gz,"
+    " '', '', 'unparsed', '', '', '')"
+)
+
+
+def test_mails_stored_before_the_upgrade_are_still_recognised(db_url: str) -> None:
+    """Old keys (Message-ID alone; raw-bytes hash) still catch their duplicates after 0003,
+    and a reused Message-ID against an old mail is still a new, flagged mail."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "0002")
+    with_id, without_id = synthetic_mail(1), synthetic_mail(2, message_id=False)
+    old_keys = [
+        ("mid:<synthetic-1@test.example>", "<synthetic-1@test.example>", with_id),
+        ("sha256:" + hashlib.sha256(without_id).hexdigest(), "", without_id),
+    ]
+    with engine.begin() as conn:
+        for key, mid, raw in old_keys:
+            conn.execute(
+                LEGACY_MAIL,
+                {"key": key, "mid": mid, "size": len(raw), "gz": zlib.compress(raw)},
+            )
+    migrate.upgrade(engine)
+    assert migrate.pending_differences(engine) == []
+    pipeline = Pipeline(engine, registry(), ZONE)
+    try:
+        assert not pipeline.ingest(with_id, Origin()).new
+        assert not pipeline.ingest(without_id, Origin()).new
+        reused = pipeline.ingest(synthetic_mail(1, status="failed"), Origin())
+        assert reused.new
+        assert [m.reused_id for m in mails(engine)] == [False, False, True]
+    finally:
+        engine.dispose()
