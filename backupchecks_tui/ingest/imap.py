@@ -38,6 +38,20 @@ Progress = Callable[[str, int, int], None]
 """Called as (folder, done, total) while a folder is fetched."""
 
 
+class MoveFolderMissing(MailboxError):
+    """`after_fetch = "move"` names a folder the server does not have.
+
+    Raised at the end of a pass that stored its mail (kept pending, not moved); the
+    pass's `results` come with it.
+    """
+
+    title = "Folder missing"
+
+    def __init__(self, message: str, *, fix: str, results: list[FolderResult]) -> None:
+        super().__init__(message, fix=fix)
+        self.results = results
+
+
 @dataclass
 class FolderResult:
     """What one folder pass did."""
@@ -156,17 +170,24 @@ class Fetcher:
     def run(self) -> list[FolderResult]:
         """One pass over every configured folder.
 
-        Raises MailboxError after the pass when `move_to` names no folder on the server.
+        Raises MoveFolderMissing after the pass when `move_to` names no folder on the
+        server (the mail is stored all the same).
         """
         client = connect(self.cfg, self.password)
         try:
             with translate_errors(self.cfg):
-                missing = self._missing_move_to(client)
+                missing = self._move_to_missing(client)
                 results = [
-                    self._folder(client, folder, act=missing is None) for folder in self.cfg.folders
+                    self._folder(client, folder, act=not missing) for folder in self.cfg.folders
                 ]
-            if missing is not None:
-                raise missing
+            if missing:
+                raise MoveFolderMissing(
+                    f"The move_to folder {self.cfg.move_to!r} does not exist on "
+                    f"{_where(self.cfg)}: fetched mail is stored but stays where it is.",
+                    fix="Fix: create that folder on the server or correct [imap] move_to; "
+                    "the next pass moves the waiting mail.",
+                    results=results,
+                )
             return results
         finally:
             self.pipeline.close()
@@ -187,17 +208,9 @@ class Fetcher:
             return 0
         return state.last_uid
 
-    def _missing_move_to(self, client: IMAPClient) -> MailboxError | None:
-        """The error to end the pass with when `move_to` does not exist (else None)."""
-        cfg = self.cfg
-        if cfg.after_fetch != "move" or client.folder_exists(cfg.move_to):
-            return None
-        return MailboxError(
-            f"The move_to folder {cfg.move_to!r} does not exist on {_where(cfg)}: fetched "
-            "mail is stored but stays where it is.",
-            fix="Fix: create that folder on the server or correct [imap] move_to; the next "
-            "pass moves the waiting mail.",
-        )
+    def _move_to_missing(self, client: IMAPClient) -> bool:
+        """Whether mail is to be moved to a folder the server does not have."""
+        return self.cfg.after_fetch == "move" and not client.folder_exists(self.cfg.move_to)
 
     def _folder(self, client: IMAPClient, folder: str, *, act: bool) -> FolderResult:
         readonly = self.cfg.after_fetch == "keep"
