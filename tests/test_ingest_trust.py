@@ -328,3 +328,52 @@ def test_mails_stored_before_the_upgrade_are_still_recognised(db_url: str) -> No
         assert [m.reused_id for m in mails(engine)] == [False, False, True]
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------ what the operator sees
+
+
+async def test_the_inbox_shows_the_error_mail_with_its_reason(tmp_path: Path) -> None:
+    """The mail that could not be stored as parsed is in the Inbox, its reason in the detail."""
+    from rich.text import Text
+    from textual.widgets import RichLog
+
+    from screens.app import BackupChecksApp
+    from screens.inbox import InboxScreen
+    from screens.widgets.tables import KeyedTable
+    from tests.uihelpers import workspace
+
+    ws = workspace(tmp_path, [synthetic_mail(0), hostile_mail("date"), synthetic_mail(2)])
+    app = BackupChecksApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, InboxScreen)
+        table = app.screen.query_one("#mails", KeyedTable)
+        assert table.row_count == 1
+        state = table.get_row_at(0)[1]
+        assert isinstance(state, Text) and state.plain == "error"
+        await pilot.pause()
+        log = app.screen.query_one("#mail-text", RichLog)
+        shown = " ".join(strip.text for strip in log.lines)
+        assert "State:   error" in shown
+        assert "Reason:  this mail could not be stored as parsed" in shown
+    ws.engine.dispose()
+
+
+def test_the_run_detail_marks_a_reused_message_id(sqlite_engine: Engine) -> None:
+    """The mail block of Tuesday's run says its Message-ID was reused; Monday's says nothing."""
+    from screens.widgets.run_detail import mail_block
+
+    pipeline = Pipeline(sqlite_engine, registry(), ZONE)
+    pipeline.ingest(synthetic_mail(5), Origin(path="monday.eml"))
+    pipeline.ingest(synthetic_mail(5, status="failed"), Origin(path="tuesday.eml"))
+    with session_scope(sqlite_engine) as s:
+        monday, tuesday = s.exec(select(JobRun.id).order_by(col(JobRun.id))).all()
+    shown = [
+        mail_block(checks.run_detail(sqlite_engine, run_id or 0), ZONE).plain
+        for run_id in (monday, tuesday)
+    ]
+    assert "Message-ID reused" not in shown[0]
+    assert "Message-ID reused" in shown[1]
