@@ -377,3 +377,18 @@ def test_the_run_detail_marks_a_reused_message_id(sqlite_engine: Engine) -> None
     ]
     assert "Message-ID reused" not in shown[0]
     assert "Message-ID reused" in shown[1]
+
+
+def test_a_reparse_that_cannot_be_stored_marks_the_mail_and_goes_on(engine: Engine) -> None:
+    """Re-parsing all mail passes the hostile one (state error, reason) and does the rest."""
+    from backupchecks_tui.services.reparse import reparse
+
+    pipeline = Pipeline(engine, registry(), ZONE)
+    for n, raw in enumerate([synthetic_mail(0), hostile_mail("date"), synthetic_mail(2)]):
+        pipeline.ingest(raw, Origin(path=f"{n}.eml"))
+    counts = reparse(pipeline, None)
+    assert counts == {"parsed": 2, "error": 1}
+    hostile = mails(engine)[1]
+    assert hostile.parse_state == "error"
+    assert hostile.parse_reason.startswith("re-parse could not be stored (OverflowError")
+    assert statuses(engine) == ["success", "success"]

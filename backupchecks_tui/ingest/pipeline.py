@@ -22,7 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    NoResultFound,
+    OperationalError,
+)
 
 from backupchecks_tui.ingest import prepare
 from backupchecks_tui.ingest.prepare import Prepared
@@ -70,6 +76,8 @@ _INSERT_PENDING = {
 # Trouble with the database, the connection or the machine (a full disk, no memory) is no
 # fault of the mail: the pass stops there and the next one retries the mail.
 _NOT_THE_MAILS_FAULT = (OperationalError, InterfaceError, OSError, MemoryError)
+_DECODED = ("message_id", "from_addr", "to_addr", "subject", "text_body", "html_body")
+"""The mail_message columns decoded from the mail (its raw bytes are kept apart)."""
 
 
 @dataclass(frozen=True)
@@ -268,16 +276,26 @@ class Pipeline:
             parsed_at=utcnow(),
         )
         fit(MAIL, values)
-        try:
-            with self._begin() as conn:
-                mail_id = conn.execute(insert(MAIL).returning(MAIL.c.id), values).scalar_one()
-                _remember_position(conn, origin)
-        except IntegrityError:
-            found = self._known(key)
-            if found is None:
+        # Should a decoded field still be refused, the bytes and where they came from are
+        # stored without it: the mail is kept, whatever it holds.
+        bare = {**values, **dict.fromkeys(_DECODED, ""), "sent_at": None}
+        for attempt, row in enumerate((values, bare)):
+            try:
+                with self._begin() as conn:
+                    mail_id = conn.execute(insert(MAIL).returning(MAIL.c.id), row).scalar_one()
+                    _remember_position(conn, origin)
+                return Ingested(int(mail_id), new=True, outcome=Outcome.ERROR)
+            except IntegrityError:
+                found = self._known(key)
+                if found is None:
+                    raise
+                return Ingested(found, new=False)
+            except _NOT_THE_MAILS_FAULT:
                 raise
-            return Ingested(found, new=False)
-        return Ingested(int(mail_id), new=True, outcome=Outcome.ERROR)
+            except Exception:
+                if attempt:
+                    raise
+        raise AssertionError  # pragma: no cover - the loop returns or raises
 
     def _duplicate_or_reused(
         self, conn: Connection, raw: bytes, ready: Prepared
@@ -356,10 +374,27 @@ class Pipeline:
         return int(value) if value is not None else None
 
     def reparse(self, mail_id: int) -> ParseResult:
-        """Parse a stored mail again and update its runs in place (no new runs)."""
+        """Parse a stored mail again and update its runs in place (no new runs).
+
+        A mail whose new parse cannot be stored keeps its runs as they were and goes to
+        state `error` with the reason (the next mails of a re-parse go on).
+        """
         mark = len(self.jobs.added)
         try:
             return self._reparse(mail_id)
+        except (*_NOT_THE_MAILS_FAULT, NoResultFound):
+            self.jobs.forget_since(mark)
+            raise
+        except Exception as exc:  # noqa: BLE001 - the mail is marked; re-parse goes on
+            self.jobs.forget_since(mark)
+            reason = f"re-parse could not be stored ({_describe(exc)}); its runs are unchanged"
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(MAIL)
+                    .where(MAIL.c.id == mail_id)
+                    .values(parse_state=Outcome.ERROR.value, parse_reason=reason)
+                )
+            return ParseResult(Outcome.ERROR, reason=reason)
         except BaseException:
             self.jobs.forget_since(mark)
             raise
