@@ -392,3 +392,55 @@ def test_a_reparse_that_cannot_be_stored_marks_the_mail_and_goes_on(engine: Engi
     assert hostile.parse_state == "error"
     assert hostile.parse_reason.startswith("re-parse could not be stored (OverflowError")
     assert statuses(engine) == ["success", "success"]
+
+
+# ------------------------------------------------------------------ the pieces, one by one
+
+
+def test_the_content_hash_ignores_only_the_way_a_mail_travelled() -> None:
+    """Line endings, relay headers, header case and folding, an mbox envelope line and
+    trailing blank lines do not change the hash; one changed body byte does."""
+    from backupchecks_tui.ingest.prepare import content_hash
+
+    raw = synthetic_mail(3, message_id=False)
+    travelled = (
+        b"From backup@customer-a.example Mon Nov 23 01:00:00 2026\n"
+        b"Received: from a\n  by b\nX-Spam-Status: No\nARC-Seal: i=1\nStatus: RO\n"
+        + raw.replace(b"Subject:", b"SUBJECT:").replace(b"To: ", b"To:\n   ")
+        + b"\n\n"
+    ).replace(b"\n", b"\r\n")
+    assert content_hash(travelled) == content_hash(raw)
+    assert content_hash(raw.replace(b"vm-0: success", b"vm-0: failed")) != content_hash(raw)
+    assert content_hash(raw.replace(b"[synthetic]", b"[Synthetic]")) != content_hash(raw)
+
+
+def test_fit_cuts_text_and_leaves_out_numbers_and_times_that_do_not_fit() -> None:
+    """Every kind of unstorable value, against the real tables."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from store.fit import fit
+
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=14)))
+    ok = datetime(2026, 11, 23, tzinfo=UTC)
+    values = {
+        "size_bytes": HUGE,
+        "transferred_bytes": -(2**63),
+        "object_count": 2**40,
+        "message": "nul\x00 and a lone \udcff surrogate",
+        "reviewed_by": "r" * 500,
+        "started_at": late,
+        "ended_at": ok,
+    }
+    dropped = fit(table, values)
+    assert values == {
+        "size_bytes": None,
+        "transferred_bytes": -(2**63),
+        "object_count": 2**31 - 1,  # NOT NULL: clamped
+        "message": "nul and a lone ? surrogate",
+        "reviewed_by": "r" * 200,
+        "started_at": None,
+        "ended_at": ok,
+    }
+    assert [d.column for d in dropped] == ["size_bytes", "object_count", "started_at"]
+    assert dropped[0].note == f"size_bytes {HUGE} is out of range (not stored)."
