@@ -71,8 +71,12 @@ class Job(SQLModel, table=True):
 class MailMessage(SQLModel, table=True):
     """One stored mail: metadata, decoded bodies, the raw message (zlib) and its parse state.
 
-    `dedupe_key` is `mid:<Message-ID>` or `sha256:<hash of the raw bytes>` when the mail
-    has no Message-ID; its unique index makes ingest idempotent and crash-safe.
+    `dedupe_key` is `<id_key> sha256:<content_hash>`, or `sha256:<content_hash>` when the
+    mail has no Message-ID; its unique index makes ingest idempotent and crash-safe. The
+    content hash is taken with line endings and transport headers normalised, so the same
+    mail from a file and over IMAP is one mail, while a reused Message-ID with other
+    content is a mail of its own (`reused_id`). Mails stored before revision 0003 keep
+    their old key (`mid:<Message-ID>`, or a hash of the raw bytes) and no content hash.
     """
 
     __tablename__ = "mail_message"
@@ -101,6 +105,31 @@ class MailMessage(SQLModel, table=True):
     parser_name: str = Field(default="", max_length=100)
     parser_version: str = Field(default="", max_length=20)
     parsed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    id_key: str = Field(default="", max_length=1000, index=True)
+    """`mid:<Message-ID>` (or `mid-sha256:` of a long one); empty without a Message-ID."""
+    content_hash: str = Field(default="", max_length=64)
+    reused_id: bool = False
+    """Another, different mail with this Message-ID was stored before this one."""
+
+
+class ImapPending(SQLModel, table=True):
+    """A mail stored locally whose `after_fetch` action (flag or move) the server has not had.
+
+    Written in the same transaction as the mail, deleted once the server confirmed the
+    action, so a crash in between leaves the work for the next pass, never loses it.
+    """
+
+    __tablename__ = "imap_pending"
+    __table_args__ = (
+        UniqueConstraint("account", "folder", "uidvalidity", "uid", name="uq_imap_pending"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=320)
+    folder: str = Field(max_length=500)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
+    created_at: datetime = _now_field()
 
 
 class JobRun(SQLModel, table=True):

@@ -329,6 +329,10 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
         engine.dispose()
     assert kills >= 20
     assert len(found) == len(set(found)) == total
+    # and every stored mail got its after_fetch flag, even those a kill cut off
+    with mailbox.client() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["UNSEEN"]) == []
 
 
 async def test_fetch_key_in_the_app(

@@ -40,7 +40,9 @@ def corpus() -> list[bytes]:
         if p.is_file() and p.suffix not in {".json", ".py", ".tsv"}
     ]
     mails += [synthetic_mail(n, status=("success", "failed")[n % 2]) for n in range(30)]
-    mails += [synthetic_mail(3), b"", b"\xff\xfe\x00garbage"]
+    # mail 3 again, the same content (synthetic_mail(3) alone would be another mail
+    # reusing its Message-ID: a new mail, not a duplicate)
+    mails += [synthetic_mail(3, status="failed"), b"", b"\xff\xfe\x00garbage"]
     return mails
 
 
@@ -101,7 +103,7 @@ def ingest_all(
 def synthetic_corpus() -> list[bytes]:
     """Synthetic mails only, with a duplicate and an unreadable one (fit every backend)."""
     mails = [synthetic_mail(n, status=("success", "failed")[n % 2]) for n in range(30)]
-    return [*mails, synthetic_mail(3), b"\xff\xfe\x00garbage"]
+    return [*mails, synthetic_mail(3, status="failed"), b"\xff\xfe\x00garbage"]
 
 
 def in_process(

@@ -1,7 +1,11 @@
 """One IMAP pass: incremental per folder (UIDVALIDITY + highest UID), batched BODY.PEEK[].
 
 The server is never changed before a mail is committed locally: flags and moves are
-applied per batch, only to the UIDs whose mails are safely stored.
+applied per batch, only to the UIDs whose mails are safely stored. Each stored mail keeps
+its pending action (`imap_pending`, same transaction) until the server has done it, so
+work a crash cut off is finished on the next pass. A `move_to` folder that does not
+exist fails every pass with one plain line (the mail is still stored, and moved on the
+first pass after the folder exists).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from sqlalchemy import delete
+from sqlalchemy import select as select_rows
 from sqlmodel import select
 
 from backupchecks_tui.config import ImapConfig
@@ -23,13 +29,27 @@ from backupchecks_tui.errors import (
     MailboxLoginError,
     MailboxTLSError,
 )
-from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
+from backupchecks_tui.ingest.pipeline import PENDING, IngestStats, Origin, Pipeline
 from backupchecks_tui.secrets import Secret
-from store.engine import read_scope
+from store.engine import read_connection, read_scope
 from store.models import ImapState
 
 Progress = Callable[[str, int, int], None]
 """Called as (folder, done, total) while a folder is fetched."""
+
+
+class MoveFolderMissing(MailboxError):
+    """`after_fetch = "move"` names a folder the server does not have.
+
+    Raised at the end of a pass that stored its mail (kept pending, not moved); the
+    pass's `results` come with it.
+    """
+
+    title = "Folder missing"
+
+    def __init__(self, message: str, *, fix: str, results: list[FolderResult]) -> None:
+        super().__init__(message, fix=fix)
+        self.results = results
 
 
 @dataclass
@@ -148,11 +168,27 @@ class Fetcher:
         self.progress = progress
 
     def run(self) -> list[FolderResult]:
-        """One pass over every configured folder."""
+        """One pass over every configured folder.
+
+        Raises MoveFolderMissing after the pass when `move_to` names no folder on the
+        server (the mail is stored all the same).
+        """
         client = connect(self.cfg, self.password)
         try:
             with translate_errors(self.cfg):
-                return [self._folder(client, folder) for folder in self.cfg.folders]
+                missing = self._move_to_missing(client)
+                results = [
+                    self._folder(client, folder, act=not missing) for folder in self.cfg.folders
+                ]
+            if missing:
+                raise MoveFolderMissing(
+                    f"The move_to folder {self.cfg.move_to!r} does not exist on "
+                    f"{_where(self.cfg)}: fetched mail is stored but stays where it is.",
+                    fix="Fix: create that folder on the server or correct [imap] move_to; "
+                    "the next pass moves the waiting mail.",
+                    results=results,
+                )
+            return results
         finally:
             self.pipeline.close()
             with translate_errors(self.cfg):
@@ -172,10 +208,16 @@ class Fetcher:
             return 0
         return state.last_uid
 
-    def _folder(self, client: IMAPClient, folder: str) -> FolderResult:
+    def _move_to_missing(self, client: IMAPClient) -> bool:
+        """Whether mail is to be moved to a folder the server does not have."""
+        return self.cfg.after_fetch == "move" and not client.folder_exists(self.cfg.move_to)
+
+    def _folder(self, client: IMAPClient, folder: str, *, act: bool) -> FolderResult:
         readonly = self.cfg.after_fetch == "keep"
         info = client.select_folder(folder, readonly=readonly)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        if not readonly and act:
+            self._finish_pending(client, folder, uidvalidity)
         last = self._last_uid(folder, uidvalidity)
         # `UID n:*` always returns the newest message, even when it is not newer than n.
         uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
@@ -185,15 +227,50 @@ class Fetcher:
         size = self.cfg.batch_size
         for start in range(0, len(uids), size):
             batch = uids[start : start + size]
-            committed = self._batch(
+            committed, failed = self._batch(
                 client, folder, uidvalidity, batch, result.stats, remaining=len(uids) - start
             )
-            self._after_fetch(client, committed)
+            if act:
+                self._after_fetch(client, committed)
+                self._forget_pending(folder, uidvalidity, committed)
             done += len(batch)
             self._report(folder, done, len(uids))
-            if len(committed) < len(batch):
-                break  # a mail could not be stored: stop here, the next pass retries it
+            if failed:
+                break  # a mail could not be stored at all: the next pass retries it
         return result
+
+    def _finish_pending(self, client: IMAPClient, folder: str, uidvalidity: int) -> None:
+        """Do the `after_fetch` work an earlier pass committed but did not get done."""
+        where = (PENDING.c.account == self.cfg.account, PENDING.c.folder == folder)
+        with read_connection(self.pipeline.engine) as conn:
+            rows = conn.execute(select_rows(PENDING.c.uidvalidity, PENDING.c.uid).where(*where))
+            found = [(int(v), int(u)) for v, u in rows]
+        stale = sorted({v for v, _ in found if v != uidvalidity})
+        if stale:
+            # The folder was recreated: those UIDs name nothing now (its mails are fetched
+            # again, found stored, and get their action then).
+            with self.pipeline.engine.begin() as conn:
+                conn.execute(delete(PENDING).where(*where, PENDING.c.uidvalidity.in_(stale)))
+        uids = sorted(u for v, u in found if v == uidvalidity)
+        size = self.cfg.batch_size
+        for start in range(0, len(uids), size):
+            batch = uids[start : start + size]
+            self._after_fetch(client, batch)
+            self._forget_pending(folder, uidvalidity, batch)
+
+    def _forget_pending(self, folder: str, uidvalidity: int, uids: list[int]) -> None:
+        """The server has done the `after_fetch` action on `uids`: no longer pending."""
+        if not uids or self.cfg.after_fetch == "keep":
+            return
+        with self.pipeline.engine.begin() as conn:
+            conn.execute(
+                delete(PENDING).where(
+                    PENDING.c.account == self.cfg.account,
+                    PENDING.c.folder == folder,
+                    PENDING.c.uidvalidity == uidvalidity,
+                    PENDING.c.uid.in_(uids),
+                )
+            )
 
     def _batch(
         self,
@@ -204,25 +281,30 @@ class Fetcher:
         stats: IngestStats,
         *,
         remaining: int,
-    ) -> list[int]:
+    ) -> tuple[list[int], bool]:
+        """The UIDs of `batch` stored (or found stored), and whether one could not be."""
         data = client.fetch(batch, ["BODY.PEEK[]"])
+        pending = self.cfg.after_fetch != "keep"
         mails: list[tuple[bytes, Origin]] = []
         for uid in batch:
             raw = data.get(uid, {}).get(b"BODY[]")
             if raw is None:
                 continue  # expunged between SEARCH and FETCH
-            mails.append((bytes(raw), Origin("imap", self.cfg.account, folder, uidvalidity, uid)))
+            origin = Origin("imap", self.cfg.account, folder, uidvalidity, uid, pending=pending)
+            mails.append((bytes(raw), origin))
         committed: list[int] = []
+        failed = False
         with closing(self.pipeline.ahead(mails, expected=remaining)) as stream:
             for raw, origin in stream:
                 try:
                     stats.add(self.pipeline.ingest(raw, origin))
                 except Exception as exc:  # noqa: BLE001 - counted; this folder stops here
                     stats.fail(f"{folder} UID {origin.uid}", exc)
+                    failed = True
                     break
                 assert origin.uid is not None
                 committed.append(origin.uid)
-        return committed
+        return committed, failed
 
     def _after_fetch(self, client: IMAPClient, committed: list[int]) -> None:
         if not committed or self.cfg.after_fetch == "keep":

@@ -1,8 +1,11 @@
 """The ingest pipeline for one mail: dedupe, store (raw kept, zlib), parse, create runs.
 
 Each mail is committed in its own transaction together with the fetch position that led
-to it, so a crash at any point loses nothing and a re-run duplicates nothing: the unique
-`dedupe_key` (Message-ID, or a content hash when there is none) decides what is new.
+to it (and the server-side action it still needs), so a crash at any point loses nothing
+and a re-run duplicates nothing: the unique `dedupe_key` (Message-ID plus a normalised
+content hash) decides what is new. Every value is made storable before it is written,
+and a mail whose processing still fails is stored raw with the reason (state `error`),
+so one hostile mail never blocks the ones after it.
 A long pass feeds its mails through `Pipeline.ahead`, which has a worker process parse
 them ahead (see `prepare`); storing stays here, one mail and one commit at a time.
 """
@@ -19,7 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    NoResultFound,
+    OperationalError,
+)
 
 from backupchecks_tui.ingest import prepare
 from backupchecks_tui.ingest.prepare import Prepared
@@ -27,11 +36,13 @@ from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services import missed, overrides, runs
 from parsers import MailView, Outcome, ParseResult, Registry
 from store.engine import read_connection
-from store.models import ImapState, MailMessage
+from store.fit import fit
+from store.models import ImapPending, ImapState, MailMessage
 from store.types import utcnow
 
 MAIL = MailMessage.__table__  # type: ignore[attr-defined]
 STATE = ImapState.__table__  # type: ignore[attr-defined]
+PENDING = ImapPending.__table__  # type: ignore[attr-defined]
 # Built once; values go in as parameters so the compiled SQL is reused for every mail.
 _UPSERTS = {
     "sqlite": sqlite.insert(MAIL).on_conflict_do_nothing(index_elements=[MAIL.c.dedupe_key]),
@@ -56,6 +67,17 @@ _UPSERT_MAIL = {
     for probes, c in _PROBES.items()
 }
 _FIND_MAIL = select(MAIL.c.id).where(MAIL.c.dedupe_key == bindparam("b_key"))
+_SAME_ID = select(MAIL.c.id, MAIL.c.content_hash).where(MAIL.c.id_key == bindparam("b_id_key"))
+_RAW_OF = select(MAIL.c.raw_gz).where(MAIL.c.id == bindparam("b_id"))
+_INSERT_PENDING = {
+    "sqlite": sqlite.insert(PENDING).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(PENDING).on_conflict_do_nothing(),
+}
+# Trouble with the database, the connection or the machine (a full disk, no memory) is no
+# fault of the mail: the pass stops there and the next one retries the mail.
+_NOT_THE_MAILS_FAULT = (OperationalError, InterfaceError, OSError, MemoryError)
+_DECODED = ("message_id", "from_addr", "to_addr", "subject", "text_body", "html_body")
+"""The mail_message columns decoded from the mail (its raw bytes are kept apart)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,8 @@ class Origin:
     uidvalidity: int | None = None
     uid: int | None = None
     path: str = ""
+    pending: bool = False
+    """The server still has to flag or move this mail (`after_fetch`): kept with it."""
 
 
 @dataclass(frozen=True)
@@ -178,50 +202,131 @@ class Pipeline:
         self._lookahead.close()
 
     def ingest(self, raw: bytes, origin: Origin) -> Ingested:
-        """Store one raw mail (if new) and turn it into runs; one transaction."""
+        """Store one raw mail (if new) and turn it into runs; one transaction.
+
+        A mail that cannot be processed or stored is stored raw in state `error` with the
+        reason instead; only when even that fails (the database is gone) does this raise.
+        """
         ready = self._take_ready(raw)
         view: MailView | None = None
-        if ready is None:
-            view = prepare.view_of(raw)
-            key = prepare.key_of(raw, view)
-        else:
-            key = ready.key
+        key = ""
         mark = len(self.jobs.added)
         try:
-            with self._begin() as conn:
-                # Parsed already (by the worker): the insert itself tells a duplicate
-                # (ON CONFLICT DO NOTHING). Else look first, and parse only what is new.
-                # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so the
-                # check and the insert cannot race; elsewhere the unique key decides.
-                upsert = ready is not None and conn.dialect.name in _UPSERTS
-                found = None if upsert else conn.execute(_FIND_MAIL, {"b_key": key}).scalar()
-                if found is None:
-                    if ready is None:
-                        ready = prepare.prepare_view(raw, view, self.registry)
-                    stored = self._store(conn, ready, origin, upsert=upsert)
-                    if stored is not None:
-                        _remember_position(conn, origin)
-                        return stored
-                    found = conn.execute(_FIND_MAIL, {"b_key": key}).scalar_one()
-                _remember_position(conn, origin)
-                return Ingested(int(found), new=False)
-        except IntegrityError:
+            if ready is None:
+                view = prepare.view_of(raw)
+                key = prepare.key_of(raw, view)
+            else:
+                key = ready.key
+            return self._ingest(raw, origin, ready, view, key)
+        except _NOT_THE_MAILS_FAULT:
             self.jobs.forget_since(mark)
-            # Another process stored the same mail between our check and our insert.
-            found = self._known(key)
-            if found is None:
-                raise
-            return Ingested(found, new=False)
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept as an error mail; the pass goes on
+            self.jobs.forget_since(mark)
+            if isinstance(exc, IntegrityError) and key:
+                # Another process stored the same mail between our check and our insert.
+                found = self._known(key)
+                if found is not None:
+                    return Ingested(found, new=False)
+            return self._store_failed(raw, origin, key, exc)
         except BaseException:
             self.jobs.forget_since(mark)
             raise
 
+    def _ingest(
+        self, raw: bytes, origin: Origin, ready: Prepared | None, view: MailView | None, key: str
+    ) -> Ingested:
+        with self._begin() as conn:
+            # Parsed already (by the worker): the insert itself tells a duplicate
+            # (ON CONFLICT DO NOTHING). Else look first, and parse only what is new.
+            # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so the
+            # check and the insert cannot race; elsewhere the unique key decides.
+            upsert = ready is not None and conn.dialect.name in _UPSERTS
+            found = None if upsert else conn.execute(_FIND_MAIL, {"b_key": key}).scalar()
+            if found is None:
+                if ready is None:
+                    ready = prepare.prepare_view(raw, view, self.registry)
+                stored = self._store(conn, raw, ready, origin, upsert=upsert)
+                if stored is not None:
+                    _remember_position(conn, origin)
+                    return stored
+                found = conn.execute(_FIND_MAIL, {"b_key": key}).scalar_one()
+            _remember_position(conn, origin)
+            return Ingested(int(found), new=False)
+
+    def _store_failed(self, raw: bytes, origin: Origin, key: str, exc: Exception) -> Ingested:
+        """Store `raw` as it came, in state `error` with why it could not be processed."""
+        reason = (
+            f"this mail could not be stored as parsed ({_describe(exc)}); it is kept as "
+            "it came, re-parse it once the parser or the data is fixed"
+        )
+        try:
+            view = prepare.view_of(raw)
+            key = key or prepare.key_of(raw, view)
+            values = prepare.mail_columns(raw, view, key)
+        except Exception:  # noqa: BLE001 - the bytes alone still make a storable mail
+            key = key or prepare.legacy_key(raw)
+            values = {"dedupe_key": key, "raw_size": len(raw), "raw_gz": zlib.compress(raw, 6)}
+        values.update(
+            _mail_values_of(origin),
+            parse_state=Outcome.ERROR.value,
+            parse_reason=reason,
+            parser_name="",
+            parser_version="",
+            parsed_at=utcnow(),
+        )
+        fit(MAIL, values)
+        # Should a decoded field still be refused, the bytes and where they came from are
+        # stored without it: the mail is kept, whatever it holds.
+        bare = {**values, **dict.fromkeys(_DECODED, ""), "sent_at": None}
+        for attempt, row in enumerate((values, bare)):
+            try:
+                with self._begin() as conn:
+                    mail_id = conn.execute(insert(MAIL).returning(MAIL.c.id), row).scalar_one()
+                    _remember_position(conn, origin)
+                return Ingested(int(mail_id), new=True, outcome=Outcome.ERROR)
+            except IntegrityError:
+                found = self._known(key)
+                if found is None:
+                    raise
+                return Ingested(found, new=False)
+            except _NOT_THE_MAILS_FAULT:
+                raise
+            except Exception:
+                if attempt:
+                    raise
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    def _duplicate_or_reused(
+        self, conn: Connection, raw: bytes, ready: Prepared
+    ) -> tuple[int | None, bool]:
+        """(the id of the mail `ready` repeats under an older key, or None; whether its
+        Message-ID is reused: another mail, other content, the same Message-ID).
+
+        Mails stored before revision 0003 carry no content hash: theirs is worked out
+        here, only for the few mails sharing this Message-ID.
+        """
+        columns = ready.columns
+        if not columns.get("id_key"):
+            found = conn.execute(_FIND_MAIL, {"b_key": prepare.legacy_key(raw)}).scalar()
+            return (int(found) if found is not None else None), False
+        same = conn.execute(_SAME_ID, {"b_id_key": columns["id_key"]}).all()
+        for mail_id, stored_hash in same:
+            digest = stored_hash or _legacy_hash(conn, int(mail_id))
+            if digest == columns["content_hash"]:
+                return int(mail_id), False
+        return None, bool(same)
+
     def _store(
-        self, conn: Connection, ready: Prepared, origin: Origin, *, upsert: bool
+        self, conn: Connection, raw: bytes, ready: Prepared, origin: Origin, *, upsert: bool
     ) -> Ingested | None:
         """Insert the mail and its runs; None when ON CONFLICT found it stored already."""
+        known, reused = self._duplicate_or_reused(conn, raw, ready)
+        if known is not None:
+            return Ingested(known, new=False)
         result = ready.result
         values = _mail_values(ready, origin)
+        values["reused_id"] = reused
         _set_parse_state(values, result)
         info = runs.MailInfo(0, values["from_addr"], values["sent_at"], values["received_at"])
         asked: list[int] = []
@@ -269,10 +374,27 @@ class Pipeline:
         return int(value) if value is not None else None
 
     def reparse(self, mail_id: int) -> ParseResult:
-        """Parse a stored mail again and update its runs in place (no new runs)."""
+        """Parse a stored mail again and update its runs in place (no new runs).
+
+        A mail whose new parse cannot be stored keeps its runs as they were and goes to
+        state `error` with the reason (the next mails of a re-parse go on).
+        """
         mark = len(self.jobs.added)
         try:
             return self._reparse(mail_id)
+        except (*_NOT_THE_MAILS_FAULT, NoResultFound):
+            self.jobs.forget_since(mark)
+            raise
+        except Exception as exc:  # noqa: BLE001 - the mail is marked; re-parse goes on
+            self.jobs.forget_since(mark)
+            reason = f"re-parse could not be stored ({_describe(exc)}); its runs are unchanged"
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(MAIL)
+                    .where(MAIL.c.id == mail_id)
+                    .values(parse_state=Outcome.ERROR.value, parse_reason=reason)
+                )
+            return ParseResult(Outcome.ERROR, reason=reason)
         except BaseException:
             self.jobs.forget_since(mark)
             raise
@@ -320,8 +442,14 @@ def _transaction(conn: Connection) -> Iterator[Connection]:
 
 
 def _mail_values(ready: Prepared, origin: Origin) -> dict[str, Any]:
+    values = {**ready.columns, **_mail_values_of(origin)}
+    fit(MAIL, values)
+    return values
+
+
+def _mail_values_of(origin: Origin) -> dict[str, Any]:
+    """The mail_message columns that say where a mail was found."""
     return {
-        **ready.columns,
         "source": origin.source,
         "account": origin.account,
         "folder": origin.folder,
@@ -329,7 +457,21 @@ def _mail_values(ready: Prepared, origin: Origin) -> dict[str, Any]:
         "uid": origin.uid,
         "source_path": storable(origin.path[:2000]),
         "received_at": utcnow(),
+        "reused_id": False,
     }
+
+
+def _legacy_hash(conn: Connection, mail_id: int) -> str:
+    """The content hash of a mail stored before revision 0003 (which kept none)."""
+    old = conn.execute(_RAW_OF, {"b_id": mail_id}).scalar_one()
+    return prepare.content_hash(zlib.decompress(old))
+
+
+def _describe(exc: BaseException) -> str:
+    """One line about `exc`: a database error without the SQL and its parameters."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {text}"[:500]
 
 
 def _set_parse_state(values: dict[str, Any], result: ParseResult) -> None:
@@ -368,10 +510,20 @@ _INSERT_POSITION = insert(STATE)
 
 
 def _remember_position(conn: Connection, origin: Origin) -> None:
-    """Advance the folder's highest ingested UID in the same transaction as the mail."""
+    """Advance the folder's highest ingested UID in the same transaction as the mail,
+    and keep the server-side action it still needs (see `Origin.pending`)."""
     if origin.source != "imap" or origin.uid is None or origin.uidvalidity is None:
         return
     now = utcnow()
+    if origin.pending:
+        pending = {
+            "account": origin.account,
+            "folder": origin.folder,
+            "uidvalidity": origin.uidvalidity,
+            "uid": origin.uid,
+            "created_at": now,
+        }
+        conn.execute(_INSERT_PENDING.get(conn.dialect.name, insert(PENDING)), pending)
     params = {
         "b_account": origin.account,
         "b_folder": origin.folder,

@@ -67,14 +67,102 @@ def view_of(raw: bytes) -> MailView | None:
         return None
 
 
-def dedupe_key(message_id: str, raw: bytes) -> str:
-    """`mid:<Message-ID>`, or `sha256:<digest>` for mails without one."""
+# Headers a relay, a delivery agent or a mail client adds or rewrites on the way: the same
+# mail saved to a file and fetched over IMAP differs in these (and in line endings) only.
+TRANSPORT_HEADERS = frozenset(
+    {
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"envelope-to",
+        b"x-envelope-to",
+        b"x-envelope-from",
+        b"authentication-results",
+        b"received-spf",
+        b"dkim-signature",
+        b"status",
+        b"x-status",
+        b"x-keywords",
+        b"x-uid",
+        b"content-length",
+        b"lines",
+    }
+)
+TRANSPORT_PREFIXES = (
+    b"x-received",
+    b"x-original-",
+    b"arc-",
+    b"x-spam-",
+    b"x-virus-",
+    b"x-ms-exchange-",
+    b"x-forefront-",
+    b"x-microsoft-antispam",
+    b"x-mozilla-",
+)
+
+
+def _transport(name: bytes) -> bool:
+    return name in TRANSPORT_HEADERS or name.startswith(TRANSPORT_PREFIXES)
+
+
+def normalised(raw: bytes) -> bytes:
+    """`raw` with line endings, transport headers and header folding normalised.
+
+    Line endings become LF; an mbox envelope line goes; header fields are unfolded, named
+    in lower case, their whitespace collapsed, and the transport headers left out (in
+    order otherwise); trailing blank lines of the body go. What remains is what the
+    sender wrote, whichever way the mail reached us.
+    """
+    data = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if data.startswith(b"From "):
+        data = data.partition(b"\n")[2]
+    head, _, body = data.partition(b"\n\n")
+    fields: list[bytes] = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b" " + line.strip()
+        else:
+            fields.append(line)
+    kept: list[bytes] = []
+    for field in fields:
+        name, colon, value = field.partition(b":")
+        lname = name.strip().lower()
+        if colon and _transport(lname):
+            continue
+        kept.append(lname + b":" + b" ".join(value.split()) if colon else field)
+    return b"\n".join(kept) + b"\n\n" + body.rstrip(b"\n")
+
+
+def content_hash(raw: bytes) -> str:
+    """The SHA-256 (hex) of the `normalised` mail."""
+    return hashlib.sha256(normalised(raw)).hexdigest()
+
+
+def id_key(message_id: str) -> str:
+    """`mid:<Message-ID>` (whitespace folded), `mid-sha256:<digest>` for a long one, or ""."""
     mid = " ".join(message_id.split())
-    if mid:
-        key = f"mid:{mid}"
-        if len(key) > MAX_KEY:
-            key = "mid-sha256:" + hashlib.sha256(mid.encode()).hexdigest()
-        return key
+    if not mid:
+        return ""
+    key = f"mid:{mid}"
+    encoded = key.encode("utf-8", "replace")
+    if len(key) > MAX_KEY or len(encoded) > MAX_KEY:
+        key = "mid-sha256:" + hashlib.sha256(mid.encode("utf-8", "replace")).hexdigest()
+    return key
+
+
+def dedupe_key(message_id: str, raw: bytes) -> str:
+    """`<id_key> sha256:<content hash>`, or `sha256:<content hash>` without a Message-ID.
+
+    Both parts count: the same Message-ID with other content (a product or relay that
+    reuses them) is another mail; the same content over another path is the same mail.
+    """
+    digest = "sha256:" + content_hash(raw)
+    mid = id_key(message_id)
+    return f"{mid} {digest}" if mid else digest
+
+
+def legacy_key(raw: bytes) -> str:
+    """The key a mail without Message-ID had before revision 0003 (hash of the raw bytes)."""
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -98,6 +186,8 @@ def mail_columns(raw: bytes, view: MailView | None, key: str) -> dict[str, Any]:
     v = view or MailView()
     return {
         "dedupe_key": key,
+        "id_key": id_key(v.message_id),
+        "content_hash": key.rpartition("sha256:")[2],
         "message_id": storable(v.message_id[:MAX_KEY]),
         "from_addr": storable(v.from_addr[:320]),
         "to_addr": storable(v.to),

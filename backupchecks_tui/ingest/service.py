@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from backupchecks_tui import secrets
 from backupchecks_tui.config import Config, rule_parsers
 from backupchecks_tui.errors import ConfigError
-from backupchecks_tui.ingest.imap import Fetcher, Progress
+from backupchecks_tui.ingest.imap import Fetcher, MoveFolderMissing, Progress
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import missed
@@ -68,7 +68,13 @@ def fetch(
     registry = default_registry().with_parsers(rule_parsers(config))
     pipeline = Pipeline(engine, registry, config.ui.zone)
     total = IngestStats()
-    for result in Fetcher(cfg, found.secret, pipeline, progress).run():
+    try:
+        results = Fetcher(cfg, found.secret, pipeline, progress).run()
+    except MoveFolderMissing:
+        # The mail of this pass is stored (only not moved): missed detection still holds.
+        missed.detect(engine, config.ui.zone, utcnow())
+        raise
+    for result in results:
         total.merge(result.stats)
     missing = missed.detect(engine, config.ui.zone, utcnow())
     return FetchOutcome(total, warnings, found.source, len(missing))

@@ -16,6 +16,9 @@ from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
 from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue_page
 
+REUSED_ID_NOTE = (
+    "Message-ID reused: an earlier, different mail carries the same one (kept as a mail of its own)"
+)
 RUNS_SHOWN = 200
 """A job's run list shows the newest runs only; history lives in the job history view."""
 
@@ -113,6 +116,8 @@ class RunDetail:
     mail_date: datetime | None
     parser: str
     body: str
+    mail_note: str = ""
+    """Something to know about the mail itself (a reused Message-ID), or empty."""
 
 
 def run_detail(engine: Engine, run_id: int) -> RunDetail:
@@ -160,6 +165,7 @@ def run_detail(engine: Engine, run_id: int) -> RunDetail:
             mail_date=mail.sent_at if mail else None,
             parser=f"{mail.parser_name} {mail.parser_version}".strip() if mail else "",
             body=_body_text(mail),
+            mail_note=REUSED_ID_NOTE if mail is not None and mail.reused_id else "",
         )
 
 

@@ -19,6 +19,7 @@ from backupchecks_tui.ingest.pipeline import Pipeline
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services import audit, customers
+from backupchecks_tui.services.checks import REUSED_ID_NOTE
 from backupchecks_tui.services.reparse import reparse
 from parsers.mailview import MailView
 from store.engine import read_scope, session_scope
@@ -86,8 +87,10 @@ def mail_text(engine: Engine, mail_id: int) -> str:
             f"Date:    {view.date.isoformat() if view.date else '—'}",
             f"State:   {mail.parse_state} {mail.parser_name}".rstrip(),
             f"Reason:  {mail.parse_reason or '—'}",
-            "",
         ]
+        if mail.reused_id:
+            head.append(f"Note:    {REUSED_ID_NOTE}")
+        head.append("")
         return "\n".join(head) + (view.body or "(empty body)")
 
 

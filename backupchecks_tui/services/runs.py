@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services.customers import match_rules, suggest_customer
 from parsers import Report, Status
+from store.fit import fit
 from store.models import CustomerRule, Job, JobRun, RunObject
 from store.types import utcnow
 
@@ -163,6 +164,7 @@ class JobCache:
             "schedule_manual": False,
             "created_at": utcnow(),
         }
+        fit(JOB, values)  # e.g. a sender domain label longer than suggested_customer
         upsert = _UPSERT_JOB.get(conn.dialect.name)
         if upsert is None:
             return self._create_in_savepoint(conn, key, values)
@@ -227,8 +229,10 @@ def pending_probe(
 
 
 def _run_values(report: Report, mail: MailInfo, job_id: int, zone: tzinfo) -> dict[str, Any]:
+    """The job_run columns of `report`, made storable (a number out of range is left out
+    and said so in the run's message)."""
     status = rolled_up_status(report).value
-    return {
+    values: dict[str, Any] = {
         "job_id": job_id,
         "status": status,
         "reported_status": status,
@@ -243,6 +247,10 @@ def _run_values(report: Report, mail: MailInfo, job_id: int, zone: tzinfo) -> di
         "object_count": len(report.objects),
         "problem_count": sum(1 for o in report.objects if o.status is not Status.SUCCESS),
     }
+    notes = [dropped.note for dropped in fit(RUN, values)]
+    if notes:
+        values["message"] = "\n".join([values["message"], *notes]).strip()
+    return values
 
 
 def apply_reports(
@@ -316,16 +324,16 @@ def apply_reports(
 def _insert_objects(conn: Connection, run_id: int, report: Report) -> None:
     if not report.objects:
         return
-    conn.execute(
-        _INSERT_OBJECTS,
-        [
-            {
-                "run_id": run_id,
-                "name": storable(o.name),
-                "type": storable(o.type)[:60],
-                "status": o.status.value,
-                "message": storable(o.message),
-            }
-            for o in report.objects
-        ],
-    )
+    rows = [
+        {
+            "run_id": run_id,
+            "name": o.name,
+            "type": o.type,
+            "status": o.status.value,
+            "message": o.message,
+        }
+        for o in report.objects
+    ]
+    for row in rows:
+        fit(OBJ, row)
+    conn.execute(_INSERT_OBJECTS, rows)

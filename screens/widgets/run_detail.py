@@ -95,6 +95,8 @@ def mail_block(detail: RunDetail, zone: ZoneInfo) -> Text:
     _row(out, "Date", _when(detail.mail_date, zone))
     _row(out, "Parser", literal(detail.parser))
     _row(out, "Mail id", str(detail.mail_id))
+    if detail.mail_note:
+        _row(out, "Note", Text(detail.mail_note, style="yellow"))
     return out
 
 
