@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from backupchecks_tui import config as config_mod
 from backupchecks_tui import locations, secrets
 from backupchecks_tui.database import open_database
-from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound
+from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound, unexpected_line
 from backupchecks_tui.ingest import files
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, Role, require
@@ -88,6 +88,13 @@ class FriendlyGroup(click.Group):
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing half-written was kept.")
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors and --help: click's own one line and exit code
+        except Exception as error:  # noqa: BLE001 - the net under everything else
+            # A traceback would print values from deep frames (a driver's, imaplib's);
+            # the type and place are enough to report it.
+            err_console.print(f"error: {unexpected_line(error, 'The command')}", markup=False)
+            sys.exit(1)
 
 
 @click.group(cls=FriendlyGroup, invoke_without_command=True)
