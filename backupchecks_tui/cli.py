@@ -384,13 +384,18 @@ def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> No
         raise click.UsageError("name MAIL_IDs or give --all")
     require(app.actor, Action.REPARSE)
     started = time.monotonic()
+    failures: list[str] = []
     with progress_bar("re-parsing") as update:
-        counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update)
+        counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update, failures)
+    for failure in failures[:20]:
+        err_console.print(f"failed: {failure}", markup=False)
     shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(
         f"re-parsed {sum(counts.values())} mails: {shown or 'none'}, in "
         f"{time.monotonic() - started:.1f} s"
     )
+    if failures:
+        sys.exit(1)
 
 
 @main.command("stats")
