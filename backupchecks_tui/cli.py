@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 from sqlalchemy import Engine
 
 from backupchecks_tui import config as config_mod
@@ -72,7 +73,8 @@ pass_ctx = click.make_pass_decorator(AppContext)
 
 def fail(error: BackupChecksError) -> NoReturn:
     """Print one plain line and exit with the error's code."""
-    err_console.print(f"[bold red]error:[/] {error.line}", markup=True, soft_wrap=True)
+    # Not markup: the line names config sections such as [imap], which Rich would eat.
+    err_console.print(Text.assemble(("error:", "bold red"), " ", error.line), soft_wrap=True)
     sys.exit(error.exit_code)
 
 
@@ -93,7 +95,8 @@ class FriendlyGroup(click.Group):
         except Exception as error:  # noqa: BLE001 - the net under everything else
             # A traceback would print values from deep frames (a driver's, imaplib's);
             # the type and place are enough to report it.
-            err_console.print(f"error: {unexpected_line(error, 'The command')}", markup=False)
+            line = unexpected_line(error, "The command")
+            err_console.print(f"error: {line}", markup=False, soft_wrap=True)
             sys.exit(1)
 
 
