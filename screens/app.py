@@ -268,15 +268,17 @@ class BackupChecksApp(App[None]):
         a failed login hold the IMAP password in clear. A worker that failed (the
         screens' database workers) is one notice and the app goes on; anything else
         still ends the app (its state is unknown), with one line instead of the
-        traceback. Under Pilot the error is kept for the test, as Textual does.
+        traceback. Either way the error is kept, as Textual does, for Pilot to raise
+        when a test's app closes (it is not used otherwise).
         """
-        if isinstance(error, WorkerFailed):
-            self.show_unexpected(error.error, "A background task")
+        failed = error.error if isinstance(error, WorkerFailed) else error
+        if self._exception is None:
+            self._exception = failed if isinstance(failed, Exception) else error
+            self._exception_event.set()
+        if failed is not error:
+            self.show_unexpected(failed, "A background task")
             return
         self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
         self.panic(Text(unexpected_line(error, "backupchecks-tui")))
 
     def action_help(self) -> None:

@@ -117,3 +117,15 @@ def test_parser_rule_without_object_regex(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "nightly" in result.output
     assert "failed" in result.output.lower()
+
+
+def test_unforeseen_error_is_one_line_without_traceback(config: Path, tmp_path: Path) -> None:
+    """An error no command foresaw (here: writing into a folder that does not exist)
+    is one line naming its type and place, exit 1, never a traceback."""
+    mail = tmp_path / "m.eml"
+    mail.write_bytes(synthetic_mail(1))
+    assert run(config, "import", str(mail)).exit_code == 0
+    result = run(config, "export-eml", "1", "-o", str(tmp_path / "missing" / "out.eml"))
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "failed unexpectedly (FileNotFoundError at " in line

@@ -12,8 +12,10 @@ import base64
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -36,7 +38,8 @@ from backupchecks_tui.workspace import Workspace
 from parsers import Registry
 from screens.app import BackupChecksApp
 from tests.mailfactory import SyntheticParser, synthetic_mail
-from tests.servers.dovecot import DovecotServer
+from tests.servers import ServerUnavailable, make_workdir
+from tests.servers.dovecot import DovecotServer, start_dovecot
 from tests.test_fetch_imap import Mailbox, stored
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -300,12 +303,16 @@ async def test_failed_worker_is_one_notice_and_the_app_goes_on(tmp_path: Path) -
     """A worker that fails shows one line (type and place) and no locals; the app runs on."""
     engine = open_database(f"sqlite:///{tmp_path / 'app.db'}")
     app = FailingWorkApp(Workspace(engine, Actor("olga", Role.OPERATOR), Config(), "t"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("x")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.is_running
-        notices = [n.message for n in app._notifications]
+    with pytest.raises(KeyError):  # kept for the test, as Textual does
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("x")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.is_running
+            await pilot.press("question_mark")  # still answering keys
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "HelpScreen"
+            notices = [n.message for n in app._notifications]
     engine.dispose()
     assert any("KeyError at tests/test_password_leaks.py" in n for n in notices), notices
     assert_no_leak("\n".join(notices).encode(), "", FailingWorkApp.SECRET)
@@ -328,3 +335,43 @@ async def test_failed_handler_ends_the_app_with_one_line(
     assert "failed unexpectedly (KeyError at tests/test_password_leaks.py" in text
     assert "Traceback" not in text and "locals" not in text
     assert_no_leak(f"{out}{err}".encode(), "", FailingWorkApp.SECRET)
+
+
+@pytest.fixture
+def login_only_dovecot() -> Iterator[DovecotServer]:
+    """A throw-away Dovecot of its own that offers no SASL PLAIN (only LOGIN)."""
+    workdir = make_workdir("backupchecks-dovecot-noplain-")
+    try:
+        try:
+            server = start_dovecot(workdir)
+        except ServerUnavailable as exc:
+            pytest.fail(f"Dovecot test server unavailable: {exc.reason}")
+        try:
+            text = server.config_path.read_text()
+            server.config_path.write_text(
+                text.replace("auth_mechanisms = plain login", "auth_mechanisms = login")
+            )
+            server.restart()
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_utf8_password_without_plain_is_refused_in_one_line(
+    login_only_dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    """A server without AUTHENTICATE PLAIN: one line saying why and what to do, exit 2,
+    and the password nowhere."""
+    name = f"noplain-{secrets.token_hex(4)}@example.test"
+    password = utf8_password()
+    login_only_dovecot.add_user(name, password)
+    mailbox = Mailbox(login_only_dovecot, name, password)
+    config = mailbox.config_file(tmp_path / "c.toml", f"sqlite:///{tmp_path / 'x.db'}")
+    done = run_cli(config, password)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2, stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert "offers no AUTHENTICATE PLAIN" in stderr and "ASCII-only password" in stderr
+    assert_no_leak(done.stdout + done.stderr, name, password)
