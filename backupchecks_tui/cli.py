@@ -145,7 +145,10 @@ def run_app(
 
     actor = operators.resolve_actor(app_engine, operators.os_login())
     workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
-    BackupChecksApp(workspace).run()
+    tui = BackupChecksApp(workspace)
+    tui.run()
+    if tui.return_code:  # ended by an error (its one line is printed): say so to the shell
+        sys.exit(tui.return_code)
 
 
 def _demo_monday(zone: ZoneInfo) -> datetime:
