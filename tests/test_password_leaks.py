@@ -331,10 +331,10 @@ async def test_failed_handler_ends_the_app_with_one_line(
             await pilot.pause()
     engine.dispose()
     out, err = capfd.readouterr()
+    assert_no_leak(f"{out}{err}".encode(), "", FailingWorkApp.SECRET)
     text = " ".join(f"{out}\n{err}".split())  # one sentence, wrapped at the terminal width
     assert "failed unexpectedly (KeyError at tests/test_password_leaks.py" in text
     assert "Traceback" not in text and "locals" not in text
-    assert_no_leak(f"{out}{err}".encode(), "", FailingWorkApp.SECRET)
 
 
 @pytest.fixture
