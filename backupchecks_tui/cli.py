@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 from sqlalchemy import Engine
 
 from backupchecks_tui import config as config_mod
 from backupchecks_tui import locations, secrets
 from backupchecks_tui.database import open_database
-from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound
+from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound, unexpected_line
 from backupchecks_tui.ingest import files
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, Role, require
@@ -72,7 +73,8 @@ pass_ctx = click.make_pass_decorator(AppContext)
 
 def fail(error: BackupChecksError) -> NoReturn:
     """Print one plain line and exit with the error's code."""
-    err_console.print(f"[bold red]error:[/] {error.line}", markup=True, soft_wrap=True)
+    # Not markup: the line names config sections such as [imap], which Rich would eat.
+    err_console.print(Text.assemble(("error:", "bold red"), " ", error.line), soft_wrap=True)
     sys.exit(error.exit_code)
 
 
@@ -88,6 +90,14 @@ class FriendlyGroup(click.Group):
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing half-written was kept.")
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors and --help: click's own one line and exit code
+        except Exception as error:  # noqa: BLE001 - the net under everything else
+            # A traceback would print values from deep frames (a driver's, imaplib's);
+            # the type and place are enough to report it.
+            line = unexpected_line(error, "The command")
+            err_console.print(f"error: {line}", markup=False, soft_wrap=True)
+            sys.exit(1)
 
 
 @click.group(cls=FriendlyGroup, invoke_without_command=True)
@@ -138,6 +148,8 @@ def run_app(
     tui = BackupChecksApp(workspace)
     with _exit_on_hangup(tui.exit):
         tui.run()
+    if tui.return_code:  # ended by an error (its one line is printed): say so to the shell
+        sys.exit(tui.return_code)
 
 
 @contextmanager
@@ -406,13 +418,18 @@ def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> No
         raise click.UsageError("name MAIL_IDs or give --all")
     require(app.actor, Action.REPARSE)
     started = time.monotonic()
+    failures: list[str] = []
     with progress_bar("re-parsing") as update:
-        counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update)
+        counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update, failures)
+    for failure in failures[:20]:
+        err_console.print(f"failed: {failure}", markup=False)
     shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(
         f"re-parsed {sum(counts.values())} mails: {shown or 'none'}, in "
         f"{time.monotonic() - started:.1f} s"
     )
+    if failures:
+        sys.exit(1)
 
 
 @main.command("stats")

@@ -132,8 +132,18 @@ class Config(_Section):
 
 
 def rule_parsers(config: Config) -> list[RuleParser]:
-    """The user's `[[parser_rules]]` as parsers (ValueError names a bad rule and field)."""
-    return [RuleParser(RuleSpec(**rule.model_dump())) for rule in config.parser_rules]
+    """The user's `[[parser_rules]]` as parsers (ValueError names a bad rule and field).
+
+    A regex left out (or left empty) is not given: an empty pattern would match every
+    subject, and as `object_regex` it has no `name` group, so every rule without object
+    lines was refused.
+    """
+    return [RuleParser(RuleSpec(**_given(rule.model_dump()))) for rule in config.parser_rules]
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """The rule's fields with each empty `*_regex` as None (not given)."""
+    return {k: None if k.endswith("_regex") and v == "" else v for k, v in values.items()}
 
 
 def system_zone() -> ZoneInfo:

@@ -22,6 +22,13 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
         ) from None
     except ImportError as exc:
         raise StoreError(f"No driver for {shown!r} ({exc}).") from None
+    except OSError as exc:  # the SQLite file's folder could not be created
+        raise StoreError(
+            f"Cannot create the folder of the SQLite database {shown} "
+            f"({exc.strerror or type(exc).__name__}: {exc.filename or ''}).",
+            fix="Fix: set [database] url to sqlite:///PATH in a folder you may write, "
+            "or create that folder first.",
+        ) from None
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))

@@ -82,3 +82,36 @@ class NotFound(BackupChecksError):
     """An object named by id or name does not exist."""
 
     title = "Not found"
+
+
+_OUR_PACKAGES = ("backupchecks_tui", "screens", "store", "parsers")
+
+
+def where_it_failed(error: BaseException) -> str:
+    """`TypeName at package/module.py:line` for an unexpected error, and nothing more.
+
+    Neither the message nor any value goes in: an exception raised deep in imaplib or a
+    driver can carry a password or a mail's text, while the type and the place (the
+    innermost frame of our own code, else the innermost frame) are enough for a report.
+    """
+    frames: list[tuple[str, int]] = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename.replace("\\", "/"), tb.tb_lineno))
+        tb = tb.tb_next
+    ours = [f for f in frames if any(f"/{p}/" in f[0] for p in _OUR_PACKAGES)]
+    chosen = (ours or frames)[-1:] if frames else []
+    if not chosen:
+        return type(error).__name__
+    path, line = chosen[0]
+    parts = path.split("/")
+    short = "/".join(parts[-2:])
+    return f"{type(error).__name__} at {short}:{line}"
+
+
+def unexpected_line(error: BaseException, doing: str) -> str:
+    """One plain line for an error nobody foresaw: ours say their own line, others only
+    their type and place (see `where_it_failed`)."""
+    if isinstance(error, BackupChecksError):
+        return error.line
+    return f"{doing} failed unexpectedly ({where_it_failed(error)}). Please report this line."

@@ -15,8 +15,9 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import Notification, Notify, SeverityLevel
+from textual.worker import WorkerFailed
 
-from backupchecks_tui.errors import BackupChecksError
+from backupchecks_tui.errors import BackupChecksError, unexpected_line
 from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean, one_line
@@ -120,8 +121,8 @@ class BackupChecksApp(App[None]):
         ws = self.workspace
         try:
             created = missed.detect(ws.engine, self.zone, datetime.now(UTC))
-        except BackupChecksError as error:
-            self.call_from_thread(self.show_error, error)
+        except Exception as error:  # noqa: BLE001 - one line, never a traceback
+            self.call_from_thread(self.show_unexpected, error, "Looking for missed runs")
             return
         if created:
             self.call_from_thread(self._missed_found, len(created))
@@ -154,8 +155,8 @@ class BackupChecksApp(App[None]):
         self.call_from_thread(self._activity, "connecting…")
         try:
             outcome = service.fetch(ws.config, ws.engine, ws.actor, progress)
-        except BackupChecksError as error:
-            self.call_from_thread(self.show_error, error)
+        except Exception as error:  # noqa: BLE001 - one line, never a traceback with locals
+            self.call_from_thread(self.show_unexpected, error, "Fetch")
             self.call_from_thread(self._activity, "")
             return
         self.call_from_thread(self._fetched, outcome)
@@ -252,6 +253,33 @@ class BackupChecksApp(App[None]):
     def show_error(self, error: BackupChecksError) -> None:
         """Show one of our errors as a notification with its title."""
         self.notify(error.line, title=error.title, severity="error", timeout=8)
+
+    def show_unexpected(self, error: BaseException, doing: str) -> None:
+        """Show any error as one line: ours with their title, others by type and place."""
+        if isinstance(error, BackupChecksError):
+            self.show_error(error)
+            return
+        self.notify(unexpected_line(error, doing), title="Unexpected error", severity="error")
+
+    def _handle_exception(self, error: Exception) -> None:
+        """The safety net under every handler and worker: never Textual's traceback.
+
+        Textual's default prints a Rich traceback with locals on exit, and the locals of
+        a failed login hold the IMAP password in clear. A worker that failed (the
+        screens' database workers) is one notice and the app goes on; anything else
+        still ends the app (its state is unknown), with one line instead of the
+        traceback. Either way the error is kept, as Textual does, for Pilot to raise
+        when a test's app closes (it is not used otherwise).
+        """
+        failed = error.error if isinstance(error, WorkerFailed) else error
+        if self._exception is None:
+            self._exception = failed if isinstance(failed, Exception) else error
+            self._exception_event.set()
+        if failed is not error:
+            self.show_unexpected(failed, "A background task")
+            return
+        self._return_code = 1
+        self.panic(Text(unexpected_line(error, "backupchecks-tui")))
 
     def action_help(self) -> None:
         """Show every key of the current screen and of the app."""

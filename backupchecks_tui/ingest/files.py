@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -47,14 +48,55 @@ class Source:
             box.close()
 
 
+_FIX_PATHS = "Fix: name .eml files, folders of them or mbox files."
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes of `path` after any blank lines; ParseFailure if it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4096).lstrip(b"\r\n")
+    except OSError as exc:
+        raise ParseFailure(
+            f"{path}: cannot be read ({exc.strerror or type(exc).__name__}).",
+            fix="Fix: check that the file exists and that you may read it.",
+        ) from None
+
+
 def _is_mbox(path: Path) -> bool:
-    if path.suffix.lower() in MBOX_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        head = handle.read(5)
+    """Whether `path` is an mbox: named so, or starting with a "From " envelope line.
+
+    A file named .mbox that does not start so (random bytes, a program) is refused:
+    the mbox reader would find no mail in it and the import would claim success.
+    """
+    head = _head(path)
     # An mbox starts with a "From " envelope line; a single saved mail may too, but
     # then the mbox reader simply yields that one mail.
-    return head == b"From "
+    if head.startswith(b"From "):
+        return True
+    if path.suffix.lower() not in MBOX_SUFFIXES:
+        return False
+    if head:
+        raise ParseFailure(
+            f"{path} is named {path.suffix} but is not an mbox file (it does not start with "
+            'a "From " line).',
+            fix="Fix: import the right file, or give single mails as .eml files.",
+        )
+    return True  # an empty mbox: no mail in it, which is true
+
+
+def _kind(path: Path) -> str:
+    """What a path that is neither a file nor a folder is, in words."""
+    mode = path.stat().st_mode
+    for test, name in (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def collect(paths: Sequence[str]) -> list[Source]:
@@ -64,13 +106,14 @@ def collect(paths: Sequence[str]) -> list[Source]:
         path = Path(name).expanduser()
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                suffix = child.suffix.lower()
-                if suffix in MBOX_SUFFIXES:
-                    sources.append(Source(child, is_mbox=True))
-                elif suffix in MAIL_SUFFIXES:
+                if child.suffix.lower() in MBOX_SUFFIXES | MAIL_SUFFIXES:
                     sources.append(Source(child, is_mbox=_is_mbox(child)))
         elif path.is_file():
             sources.append(Source(path, is_mbox=_is_mbox(path)))
+        elif path.exists():
+            raise ParseFailure(
+                f"{path} is {_kind(path)}, not a mail file or folder.", fix=_FIX_PATHS
+            )
         else:
             raise ParseFailure(
                 f"{path}: no such file or folder.", fix="Fix: check the path and try again."

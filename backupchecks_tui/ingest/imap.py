@@ -140,11 +140,31 @@ def connect(cfg: ImapConfig, password: Secret) -> IMAPClient:
         try:
             if cfg.security == "starttls":
                 client.starttls(ctx)
-            client.login(cfg.username, password.reveal())
+            _login(client, cfg, password)
         except BaseException:
             _close_quietly(client)
             raise
     return client
+
+
+def _login(client: IMAPClient, cfg: ImapConfig, password: Secret) -> None:
+    """LOGIN for ASCII credentials; UTF-8 AUTHENTICATE PLAIN (RFC 4616) for the others.
+
+    imaplib sends LOGIN arguments as ASCII and raises UnicodeEncodeError on anything else,
+    with the password in the traceback's locals; PLAIN carries UTF-8. A server that
+    offers no PLAIN gets a plain refusal instead of a doomed attempt.
+    """
+    if cfg.username.isascii() and password.reveal().isascii():
+        client.login(cfg.username, password.reveal())
+        return
+    if not client.has_capability("AUTH=PLAIN"):
+        raise MailboxLoginError(
+            f"{_where(cfg)} offers no AUTHENTICATE PLAIN, the only way to send a username or "
+            "password with non-ASCII characters.",
+            fix="Fix: use an ASCII-only password (and username) for this mailbox, or enable "
+            "the PLAIN mechanism on the server.",
+        )
+    client.plain_login(cfg.username, password.reveal())
 
 
 def _close_quietly(client: IMAPClient) -> None:

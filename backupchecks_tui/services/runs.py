@@ -19,13 +19,22 @@ from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services.customers import match_rules, suggest_customer
 from parsers import Report, Status
 from store.fit import fit
-from store.models import CustomerRule, Job, JobRun, RunObject
+from store.models import CustomerRule, Job, JobRun, Override, RunLink, RunObject
 from store.types import utcnow
 
 JOB = Job.__table__  # type: ignore[attr-defined]
 RUN = JobRun.__table__  # type: ignore[attr-defined]
 OBJ = RunObject.__table__  # type: ignore[attr-defined]
 RULE = CustomerRule.__table__  # type: ignore[attr-defined]
+LINK = RunLink.__table__  # type: ignore[attr-defined]
+OVERRIDE = Override.__table__  # type: ignore[attr-defined]
+# What else points at a run by id, without a foreign key: a run-scoped override, the run
+# an override was made from, and the missed run a late run resolved.
+_RUN_POINTERS = (
+    (OVERRIDE, OVERRIDE.c.run_id),
+    (OVERRIDE, OVERRIDE.c.source_run_id),
+    (RUN, RUN.c.resolved_by_run_id),
+)
 
 # Statements built once, values passed as parameters: SQLAlchemy then reuses the
 # compiled SQL instead of building a cache key from every value of every mail.
@@ -265,8 +274,9 @@ def apply_reports(
     """Create or update the runs of `mail` (one per report, keyed by report index).
 
     Re-parsing a mail updates its runs in place, so ids and review state survive (a
-    changed verdict puts the run back in the queue); runs whose report disappeared go.
-    Returns the runs written, in report order, with what the ingest hooks need.
+    changed verdict puts the run back in the queue); runs whose report disappeared go,
+    never taking a ticket or remark link with them (see `_retire_runs`). Returns the
+    runs written, in report order, with what the ingest hooks need.
     """
     existing: dict[int, tuple[int, str, bool]] = {}
     if not new_mail:
@@ -315,10 +325,47 @@ def apply_reports(
                 values["reported_status"],
             )
         )
-    for run_id, _status, _marked in existing.values():
+    _retire_runs(conn, [run_id for run_id, _status, _marked in existing.values()], stored)
+    return stored
+
+
+def _retire_runs(conn: Connection, run_ids: list[int], stored: list[StoredRun]) -> None:
+    """Remove the runs whose report a re-parse no longer finds, keeping every link.
+
+    A run that something points at (a ticket or remark link, an override, a resolved
+    missed run) has its references moved to the run of the same job that replaces it
+    in this mail; with no such run it is kept as it is, so a ticket never loses its
+    run. Only runs nothing points at are deleted.
+    """
+    for run_id in run_ids:
+        job_id = conn.execute(select(RUN.c.job_id).where(RUN.c.id == run_id)).scalar_one()
+        heir = next((r.id for r in stored if r.job_id == job_id), None)
+        if heir is not None:
+            _move_links(conn, run_id, heir)
+            for table, column in _RUN_POINTERS:
+                conn.execute(update(table).where(column == run_id).values({column.name: heir}))
+        elif any(
+            conn.execute(select(column).where(column == run_id).limit(1)).first()
+            for column in (LINK.c.run_id, *(c for _t, c in _RUN_POINTERS))
+        ):
+            continue  # nothing replaces it: the run stays, with its links
         conn.execute(delete(OBJ).where(OBJ.c.run_id == run_id))
         conn.execute(delete(RUN).where(RUN.c.id == run_id))
-    return stored
+
+
+def _move_links(conn: Connection, run_id: int, heir: int) -> None:
+    """Move the ticket and remark links of `run_id` to `heir`; a link `heir` has
+    already (same ticket or remark, same kind) is not doubled."""
+    owner = (LINK.c.ticket_id, LINK.c.remark_id, LINK.c.kind)
+    held = {tuple(r) for r in conn.execute(select(*owner).where(LINK.c.run_id == heir))}
+    for link_id, *key in conn.execute(
+        select(LINK.c.id, *owner).where(LINK.c.run_id == run_id)
+    ).all():
+        if tuple(key) in held:
+            conn.execute(delete(LINK).where(LINK.c.id == link_id))
+        else:
+            conn.execute(update(LINK).where(LINK.c.id == link_id).values(run_id=heir))
+            held.add(tuple(key))
 
 
 def _insert_objects(conn: Connection, run_id: int, report: Report) -> None:
