@@ -16,18 +16,25 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 import pytest
+from alembic import command
 from psycopg import sql
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
 from backupchecks_tui.database import open_database
-from backupchecks_tui.errors import PermissionDenied
+from backupchecks_tui.demo.build import build_demo
+from backupchecks_tui.errors import PermissionDenied, StoreError
 from backupchecks_tui.roles import Actor, Role
-from backupchecks_tui.services import operators
+from backupchecks_tui.services import operators, review
+from backupchecks_tui.services import overrides as override_ops
+from backupchecks_tui.services.overrides import OverrideSpec
 from store import migrate
-from store.engine import make_engine
+from store.engine import make_engine, read_scope
+from store.models import JobRun
 from tests.servers import make_workdir
 from tests.servers.postgres import PostgresServer
 
@@ -399,3 +406,64 @@ def test_concurrent_first_starts_migrate_once(postgres_server: PostgresServer) -
             postgres_server.drop_database(team.database)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_an_operator_does_a_mornings_work_on_their_own_login(team: Team) -> None:
+    """The Operator group's grants are enough for real work through the services (ingest
+    of the synthetic demo mail, tickets, remarks, review, mark as success, an override),
+    and the Admin group's for an Admin's: a colleague promoted to Admin deletes it."""
+    _three_roles(team)
+    build_demo(team.url(team.carol), today=date(2026, 11, 30))  # ingest, tickets, remarks
+    engine = _open(team, team.carol)
+    try:
+        carol = operators.current_actor(engine)
+        assert carol.role is Role.OPERATOR
+        with read_scope(engine) as session:
+            run = session.exec(
+                select(JobRun).where(
+                    col(JobRun.reviewed_at).is_(None), col(JobRun.status) == "failed"
+                )
+            ).first()
+            assert run is not None and run.id is not None
+            run_id, job_id = run.id, run.job_id
+        override_ops.mark_success(engine, carol, run_id, "checked by hand")
+        override = override_ops.create_override(
+            engine, carol, OverrideSpec("job", job_id=job_id, reason="known noise")
+        )
+        receipt = review.review_jobs(engine, carol, {job_id: run_id})
+        assert len(receipt.run_ids) >= 1
+        with pytest.raises(PermissionDenied):
+            override_ops.delete_override(engine, carol, override.id or 0)
+    finally:
+        engine.dispose()
+    with team.connect(team.carol) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        raw.execute("DELETE FROM override")
+
+    engine = _open(team, team.alice)
+    try:
+        operators.set_role(engine, operators.current_actor(engine), team.bob, Role.ADMIN)
+    finally:
+        engine.dispose()
+    engine = _open(team, team.bob)
+    try:
+        bob = operators.current_actor(engine)
+        assert bob.role is Role.ADMIN
+        override_ops.delete_override(engine, bob, override.id or 0)
+        operators.set_role(engine, bob, team.carol, Role.VIEWER)  # Admins grant roles too
+    finally:
+        engine.dispose()
+    with team.connect(team.carol) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        raw.execute("UPDATE job_run SET reviewed_by = NULL")
+
+
+def test_a_login_that_does_not_own_the_schema_cannot_migrate_it(team: Team) -> None:
+    """An Operator starting a newer app on an older schema gets one line naming who fixes it."""
+    _three_roles(team)
+    engine = _open(team, team.alice)
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0002")
+    engine.dispose()
+    with pytest.raises(StoreError) as info:
+        _open(team, team.carol)
+    assert "may not create or migrate the schema" in info.value.line
+    assert "db upgrade" in info.value.line
