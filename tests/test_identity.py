@@ -467,3 +467,32 @@ def test_a_login_that_does_not_own_the_schema_cannot_migrate_it(team: Team) -> N
         _open(team, team.carol)
     assert "may not create or migrate the schema" in info.value.line
     assert "db upgrade" in info.value.line
+
+
+def test_the_readme_setup_without_createrole(postgres_server: PostgresServer) -> None:
+    """The README's tighter set-up: the DBA makes the group roles and gives the schema owner
+    ADMIN OPTION on them (no CREATEROLE); the owner migrates, becomes Admin and grants."""
+    team = _make_team(postgres_server)
+    try:
+        with _superuser(postgres_server) as conn:
+            owner = sql.Identifier(team.alice)
+            conn.execute(sql.SQL("ALTER ROLE {} NOCREATEROLE").format(owner))
+            for group in operators.GROUPS.values():
+                conn.execute(
+                    sql.SQL(
+                        "DO $$ BEGIN CREATE ROLE {} NOLOGIN; "
+                        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+                    ).format(sql.Identifier(group))
+                )
+                conn.execute(
+                    sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(sql.Identifier(group), owner)
+                )
+        _three_roles(team)
+        with team.connect(team.bob) as bob, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bob.execute("INSERT INTO customer (name, active, created_at) VALUES ('x', true, now())")
+        with team.connect(team.carol) as carol:
+            carol.execute(
+                "INSERT INTO customer (name, active, created_at) VALUES ('x', true, now())"
+            )
+    finally:
+        postgres_server.drop_database(team.database)
