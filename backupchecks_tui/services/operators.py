@@ -146,6 +146,20 @@ def _resolve(session: Session, login: str) -> Actor:
     return Actor(login, role)
 
 
+def _memberships(session: Session, login: str) -> dict[str, str]:
+    """The group roles of ours `login` is a direct member of, each with who granted it."""
+    rows = session.connection().execute(
+        text(
+            "SELECT g.rolname, gr.rolname FROM pg_catalog.pg_auth_members m "
+            "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_catalog.pg_roles u ON u.oid = m.member "
+            "LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = m.grantor WHERE u.rolname = :login"
+        ),
+        {"login": login},
+    )
+    return {str(group): str(grantor) for group, grantor in rows if group in GROUPS.values()}
+
+
 def _grant_group(session: Session, login: str, role: Role) -> None:
     """Make `login` a member of `role`'s group role only (PostgreSQL), in this transaction."""
     conn = session.connection()
@@ -159,21 +173,11 @@ def _grant_group(session: Session, login: str, role: Role) -> None:
         )
     quoted = conn.dialect.identifier_preparer.quote_identifier(login)
     acting = conn.execute(text("SELECT session_user")).scalar_one()
-    member_of = set(
-        conn.execute(
-            text(
-                "SELECT g.rolname FROM pg_catalog.pg_auth_members m "
-                "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
-                "JOIN pg_catalog.pg_roles u ON u.oid = m.member WHERE u.rolname = :login"
-            ),
-            {"login": login},
-        ).scalars()
-    )
     # Admins hold their group WITH ADMIN OPTION: it carries the right to grant the groups.
     option = " WITH ADMIN OPTION" if role is Role.ADMIN else ""
     try:
-        for other, group in GROUPS.items():
-            if other is not role and group in member_of:
+        for group in _memberships(session, login):
+            if group != GROUPS[role]:
                 conn.exec_driver_sql(f"REVOKE {group} FROM {quoted}")
         conn.exec_driver_sql(f"GRANT {GROUPS[role]} TO {quoted}{option}")
     except DBAPIError as exc:
@@ -185,6 +189,15 @@ def _grant_group(session: Session, login: str, role: Role) -> None:
             fix=f"Fix: ask the DBA to run: GRANT {GROUPS[role]} TO {quoted}{option}; "
             f'(or to let you: GRANT {GROUPS[Role.ADMIN]} TO "{acting}" WITH ADMIN OPTION;)',
         ) from None
+    # PostgreSQL 16+ only warns when the membership was granted by another login and
+    # keeps it: never leave a login with more rights in the database than in the app.
+    left = {g: by for g, by in _memberships(session, login).items() if g != GROUPS[role]}
+    if left:
+        group, grantor = next(iter(left.items()))
+        raise PermissionDenied(
+            f"{login!r} keeps {group}, granted by {grantor!r}, so it cannot become {role.value}.",
+            fix=f'Fix: ask the DBA to run: REVOKE {group} FROM {quoted} GRANTED BY "{grantor}";',
+        )
 
 
 def set_role(engine: Engine, actor: Actor, login: str, role: Role) -> Operator:
