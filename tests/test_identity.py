@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -168,6 +169,18 @@ def _as_nobody(db_url: str) -> str:
         outcome = pipe.read().decode()
     os.waitpid(pid, 0)
     return outcome
+
+
+def test_concurrent_first_registrations_on_sqlite_give_one_admin(tmp_path: Path) -> None:
+    """SQLite's writers queue on BEGIN IMMEDIATE: three first logins at once, one Admin."""
+    url = f"sqlite:///{tmp_path / 'first.db'}"
+    open_database(url).dispose()
+    engines = {login: make_engine(url) for login in ("alice", "bob", "carol")}
+    results = _register_at_once(engines)
+    for engine in engines.values():
+        engine.dispose()
+    roles = sorted(r.role.value for r in results.values() if isinstance(r, Actor))
+    assert roles == ["admin", "viewer", "viewer"], results
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")

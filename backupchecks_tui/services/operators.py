@@ -49,6 +49,7 @@ def os_login() -> str:
 
 
 def _is_postgres(engine_or_session: Engine | Session) -> bool:
+    """Whether the database is PostgreSQL (logins and group roles) rather than SQLite."""
     bind = (
         engine_or_session.get_bind()
         if isinstance(engine_or_session, Session)
@@ -58,6 +59,7 @@ def _is_postgres(engine_or_session: Engine | Session) -> bool:
 
 
 def _denied_by_database(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused the statement for lack of privilege."""
     return getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE
 
 
@@ -117,10 +119,12 @@ def resolve_actor(engine: Engine, login: str) -> Actor:
 
 
 def _find(session: Session, login: str) -> Operator | None:
+    """The registered operator `login`, if any."""
     return session.exec(select(Operator).where(Operator.login == login)).first()
 
 
 def _resolve(session: Session, login: str) -> Actor:
+    """`login`'s actor in this transaction, registering the first operator as Admin."""
     existing = _find(session, login)
     if existing is not None:
         return Actor(existing.login, Role(existing.role))
@@ -128,7 +132,9 @@ def _resolve(session: Session, login: str) -> Actor:
     if postgres:
         # Serialise registration: without it two first starts both count zero operators
         # and both become Admin. Read committed: the re-check sees the winner's commit.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK})
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK}
+        )
         existing = _find(session, login)
         if existing is not None:
             return Actor(existing.login, Role(existing.role))
