@@ -12,6 +12,11 @@ from store.engine import describe_url, make_engine
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
 
 
+def denied_by_database(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused the statement because the login lacks the privilege."""
+    return getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE
+
+
 def open_database(url: str, *, upgrade: bool = True) -> Engine:
     """An engine on `url`, migrated to the newest schema; StoreError with a fix on failure."""
     shown = describe_url(url) if "://" in url else url
@@ -38,7 +43,7 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
         ) from None
     except DBAPIError as exc:
         engine.dispose()
-        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        if denied_by_database(exc):
             # A login that is not the schema owner met a new or outdated schema.
             raise StoreError(
                 f"Your login may not create or migrate the schema of {shown}.",

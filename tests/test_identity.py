@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -26,16 +26,31 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo.build import build_demo
 from backupchecks_tui.errors import PermissionDenied, StoreError
 from backupchecks_tui.roles import Actor, Role
-from backupchecks_tui.services import operators, review
+from backupchecks_tui.services import (
+    checks,
+    coverage,
+    daily,
+    inbox,
+    operators,
+    remarks,
+    review,
+    schedules,
+    stats,
+    tickets,
+)
 from backupchecks_tui.services import overrides as override_ops
 from backupchecks_tui.services.overrides import OverrideSpec
+from backupchecks_tui.workspace import Workspace
+from screens.app import BackupChecksApp
 from store import migrate
 from store.engine import make_engine, read_scope
 from store.models import JobRun
+from store.queries import QueueFilter
 from tests.servers import make_workdir
 from tests.servers.postgres import PostgresServer
 
@@ -509,3 +524,58 @@ def test_the_readme_setup_without_createrole(postgres_server: PostgresServer) ->
             )
     finally:
         postgres_server.drop_database(team.database)
+
+
+def test_a_viewers_login_reads_every_area_without_the_database_refusing(team: Team) -> None:
+    """Every area's reads on a Viewer's own login, also once a ticket's hold has expired
+    (expiring it is a write, left to a login that may make it), need no write the
+    database refuses."""
+    monday = date(2026, 11, 30)
+    _three_roles(team)
+    build_demo(team.url(team.alice), today=monday)
+    later = datetime(2026, 12, 15, 12, tzinfo=UTC)  # the demo's hold (14 days) expired
+    engine = _open(team, team.bob)
+    try:
+        bob = operators.current_actor(engine)
+        assert bob.role is Role.VIEWER
+        page = checks.load_queue(engine, QueueFilter())
+        assert page.rows
+        job_id = page.rows[0].job_id
+        runs = checks.job_runs(engine, job_id, include_reviewed=False)
+        checks.run_detail(engine, runs[0].id)
+        daily.day_grid(engine, monday, UTC, later)
+        daily.job_history(engine, job_id)
+        schedules.job_schedule(engine, job_id)
+        inbox.list_mails(engine)
+        assert tickets.list_tickets(engine, now=later)
+        remarks.list_remarks(engine)
+        coverage.covering_job(engine, job_id, now=later)
+        stats.collect(engine)
+    finally:
+        engine.dispose()
+
+
+async def test_a_viewers_app_on_postgres_leaves_missed_runs_to_others(team: Team) -> None:
+    """A Viewer's app looks for missed runs like anyone's, but its login may not write
+    them: the look is left to the apps of those who may ingest, and the app goes on
+    through every area instead of failing."""
+    _three_roles(team)
+    build_demo(team.url(team.alice), today=date(2026, 11, 30))  # a week of runs missing
+    engine = _open(team, team.bob)
+    try:
+        actor = operators.current_actor(engine)
+        config = Config.model_validate({"ui": {"timezone": "UTC"}})
+        app = BackupChecksApp(Workspace(engine, actor, config, "postgresql (bob)"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.detect_missed()
+            await app.workers.wait_for_complete()
+            for key in "234561":
+                await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            assert app.return_code is None
+    finally:
+        engine.dispose()
+    with _superuser(team.server, team.database) as conn:
+        made = conn.execute("SELECT count(*) FROM job_run WHERE status = 'missed'").fetchone()
+    assert made == (0,)

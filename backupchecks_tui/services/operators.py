@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, func, select
 
+from backupchecks_tui.database import denied_by_database
 from backupchecks_tui.errors import NotFound, PermissionDenied
 from backupchecks_tui.roles import Action, Actor, Role, require
 from backupchecks_tui.services import audit
@@ -36,7 +37,6 @@ GROUPS: dict[Role, str] = {
 
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 REGISTRATION_LOCK = 0x6263_6F70_6572_6174  # "bcoperat": advisory lock key
-_INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def os_login() -> str:
@@ -56,11 +56,6 @@ def _is_postgres(engine_or_session: Engine | Session) -> bool:
         else engine_or_session
     )
     return bind.dialect.name == "postgresql"
-
-
-def _denied_by_database(exc: DBAPIError) -> bool:
-    """Whether PostgreSQL refused the statement for lack of privilege."""
-    return getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE
 
 
 def current_login(engine: Engine) -> str:
@@ -96,7 +91,7 @@ def current_actor(engine: Engine) -> Actor:
     try:
         actor = resolve_actor(engine, login)
     except DBAPIError as exc:
-        if not _denied_by_database(exc):
+        if not denied_by_database(exc):
             raise
         raise PermissionDenied(
             f"The database login {login!r} has no backupchecks role yet.",
@@ -187,7 +182,7 @@ def _grant_group(session: Session, login: str, role: Role) -> None:
                 conn.exec_driver_sql(f"REVOKE {group} FROM {quoted}")
         conn.exec_driver_sql(f"GRANT {GROUPS[role]} TO {quoted}{option}")
     except DBAPIError as exc:
-        if not _denied_by_database(exc):
+        if not denied_by_database(exc):
             raise
         raise PermissionDenied(
             f"Your database login {acting!r} may not grant database roles, "
