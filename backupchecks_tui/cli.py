@@ -56,7 +56,7 @@ class AppContext:
     @cached_property
     def actor(self) -> Actor:
         """The operator running this command."""
-        return operators.resolve_actor(self.engine, operators.os_login())
+        return operators.current_actor(self.engine)
 
     @cached_property
     def registry(self) -> Registry:
@@ -143,7 +143,7 @@ def run_app(
     from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
     from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
 
-    actor = operators.resolve_actor(app_engine, operators.os_login())
+    actor = operators.current_actor(app_engine)
     workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
     tui = BackupChecksApp(workspace)
     with _exit_on_hangup(tui.exit):

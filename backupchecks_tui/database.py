@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from backupchecks_tui.errors import StoreError
 from store import migrate
 from store.engine import describe_url, make_engine
+
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
+
+
+def denied_by_database(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused the statement because the login lacks the privilege."""
+    return getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE
 
 
 def open_database(url: str, *, upgrade: bool = True) -> Engine:
@@ -41,6 +48,16 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
             f"Cannot open the database {shown} ({reason}).",
             fix="Fix: check [database] url, that the server runs and that you may write there.",
         ) from None
+    except DBAPIError as exc:
+        engine.dispose()
+        if denied_by_database(exc):
+            # A login that is not the schema owner met a new or outdated schema.
+            raise StoreError(
+                f"Your login may not create or migrate the schema of {shown}.",
+                fix="Fix: the schema owner runs `backupchecks-tui db upgrade` once "
+                "(README, PostgreSQL for teams).",
+            ) from None
+        raise StoreError(f"The database {shown} failed: {type(exc).__name__}: {exc}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"The database {shown} failed: {type(exc).__name__}: {exc}") from None

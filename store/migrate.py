@@ -10,12 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Integer
+from sqlalchemy import Engine, Integer, text
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401 - registers the tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6263_6D69_6772_6174  # "bcmigrat": one PostgreSQL advisory lock key
 
 
 def compare_type(
@@ -46,8 +47,16 @@ def alembic_config(connection: Any = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (head by default)."""
+    """Bring the database to `revision` (head by default), one process at a time.
+
+    On PostgreSQL concurrent first starts would each find no `alembic_version` and race to
+    create the schema; a transaction-scoped advisory lock taken before Alembic looks makes
+    the later ones wait, then find the schema at head and do nothing. (SQLite's writers
+    already queue on BEGIN IMMEDIATE.)
+    """
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), revision)
 
 
