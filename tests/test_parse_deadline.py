@@ -53,7 +53,7 @@ class HangingParser:
         """Subject starts with [synthetic-hang]."""
         return mail.subject.startswith("[synthetic-hang]")
 
-    def parse(self, mail: MailView) -> list[Report]:
+    def parse(self, mail: MailView) -> list[Report]:  # noqa: ARG002 - the protocol's signature
         """Never returns: exponential backtracking in Python's `re`."""
         re.match(r"(a+)+$", "a" * 64 + "b")
         return []
