@@ -9,6 +9,7 @@ the Inbox as unparsed, a clear error naming unsupported syntax), never the clock
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_rule_with_a_catastrophic_pattern_does_not_match_and_the_mail_stays_unpa
     size: int, field_name: str
 ) -> None:
     """The rule simply does not match; the registry reports the mail as unparsed."""
-    spec = RuleSpec(name="evil", product="x", **{field_name: EVIL})
+    spec = dataclasses.replace(RuleSpec(name="evil", product="x"), **{field_name: EVIL})
     mail = MailView(subject=evil_text(size), text=evil_text(size) + "\n")
     registry = Registry([RuleParser(spec)])
     assert registry.parse(mail).outcome is Outcome.UNPARSED
