@@ -25,11 +25,11 @@ from backupchecks_tui import config as config_mod
 from backupchecks_tui import locations, secrets
 from backupchecks_tui.database import open_database
 from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound, unexpected_line
-from backupchecks_tui.ingest import files
+from backupchecks_tui.ingest import deadline, files
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, Role, require
 from backupchecks_tui.services import operators, stats
-from parsers import Registry, default_registry
+from parsers import Registry
 from store.engine import describe_url, session_scope
 from store.models import MailMessage
 
@@ -60,8 +60,8 @@ class AppContext:
 
     @cached_property
     def registry(self) -> Registry:
-        """Built-in parsers plus the user's rules."""
-        return default_registry().with_parsers(config_mod.rule_parsers(self.config))
+        """Built-in parsers plus the user's rules, bounded by the parse deadline."""
+        return deadline.registry_for(self.config)
 
     def pipeline(self) -> Pipeline:
         """The ingest pipeline on the configured database."""
@@ -331,7 +331,7 @@ def rules_test(app: AppContext, rule_name: str, paths: Sequence[str]) -> None:
     if not chosen:
         names = ", ".join(r.name for r in app.config.parser_rules) or "none"
         raise ConfigError(f"No parser rule named {rule_name!r} (rules: {names}).")
-    registry = Registry(chosen)
+    registry = deadline.bounded(Registry(chosen), app.config)
     for source in files.collect(paths):
         for raw, origin in source.mails():
             print_parse_result(out_console, origin.path, registry.parse_bytes(raw))

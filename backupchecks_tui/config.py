@@ -115,12 +115,21 @@ class ParserRuleConfig(_Section):
     job_type: str = "backup"
 
 
+class ParsingConfig(_Section):
+    """[parsing]: how long one mail may take to parse."""
+
+    deadline_seconds: float = Field(default=30.0, ge=0)
+    """A mail still parsing after this long goes to the Inbox as an error with the reason
+    "parse deadline (N s) exceeded"; 0 = no deadline."""
+
+
 class Config(_Section):
     """The whole configuration."""
 
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     imap: ImapConfig = Field(default_factory=ImapConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
+    parsing: ParsingConfig = Field(default_factory=ParsingConfig)
     parser_rules: list[ParserRuleConfig] = Field(default_factory=list)
     source: str = Field(default="", exclude=True)
     """Path the config was read from ('' = defaults)."""

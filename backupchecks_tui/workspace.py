@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from backupchecks_tui.config import Config, rule_parsers
+from backupchecks_tui.config import Config
+from backupchecks_tui.ingest.deadline import registry_for
 from backupchecks_tui.ingest.pipeline import Pipeline
 from backupchecks_tui.roles import Actor
-from parsers import default_registry
 from store.engine import read_scope
 from store.models import ImapState
 
@@ -34,8 +34,7 @@ class Workspace:
 
     def pipeline(self) -> Pipeline:
         """An ingest pipeline (built-in parsers plus the config's rules) on this database."""
-        registry = default_registry().with_parsers(rule_parsers(self.config))
-        return Pipeline(self.engine, registry, self.config.ui.zone)
+        return Pipeline(self.engine, registry_for(self.config), self.config.ui.zone)
 
     @property
     def ascii_only(self) -> bool:

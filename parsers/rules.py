@@ -4,18 +4,24 @@ A rule recognises a mail when every regex it gives matches (From, Subject, body;
 case-insensitive), names the job and host with capture groups, maps status words found
 in the subject (then the body) to a status and can turn body lines into objects. Bad
 regexes or status names raise `ValueError` naming the rule and the field, at construction,
-so the configuration layer can report them as user errors.
+so the configuration layer can report them as user errors. The regexes run on RE2
+(`parsers.userregex`): linear in the mail's size whatever the pattern, so a rule such as
+`(a+)+$` cannot hang `import` or `fetch`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
+from parsers.userregex import UserRegexError, compile_user, search
 
-_FLAGS = re.I | re.M
+if TYPE_CHECKING:
+    from parsers.userregex import Match, Pattern
+
 _STATUSES = {s.value: s for s in Status}
 
 
@@ -47,13 +53,13 @@ class RuleSpec:
     job_type: str = "backup"
 
 
-def _compile(spec: RuleSpec, field_name: str, pattern: str | None) -> re.Pattern[str] | None:
+def _compile(spec: RuleSpec, field_name: str, pattern: str | None) -> Pattern | None:
     """Compile one regex of `spec`, raising ValueError that names rule and field."""
     if pattern is None:
         return None
     try:
-        return re.compile(pattern, _FLAGS)
-    except re.error as exc:
+        return compile_user(pattern, multiline=True)
+    except UserRegexError as exc:
         raise ValueError(f"rule {spec.name!r}: invalid regex in {field_name}: {exc}") from exc
 
 
@@ -77,7 +83,7 @@ def _word_patterns(spec: RuleSpec) -> list[tuple[re.Pattern[str], Status]]:
     return out
 
 
-def _group(match: re.Match[str], name: str) -> str:
+def _group(match: Match, name: str) -> str:
     """Named group `name`, else group 1, else the whole match (stripped)."""
     if name in match.re.groupindex:
         return (match.group(name) or "").strip()
@@ -86,7 +92,7 @@ def _group(match: re.Match[str], name: str) -> str:
     return match.group(0).strip()
 
 
-def _optional_group(match: re.Match[str], name: str) -> str:
+def _optional_group(match: Match, name: str) -> str:
     """Named group `name` when the regex has it and it matched, else ''."""
     if name in match.re.groupindex:
         return (match.group(name) or "").strip()
@@ -121,18 +127,18 @@ class RuleParser:
         """Whether every regex the rule gives matches its part of the mail."""
         if self._from is not None:
             senders = (mail.from_addr, mail.from_name, f"{mail.from_name} <{mail.from_addr}>")
-            if not any(self._from.search(s) for s in senders):
+            if not any(search(self._from, s) for s in senders):
                 return False
-        if self._subject is not None and not self._subject.search(mail.subject):
+        if self._subject is not None and not search(self._subject, mail.subject):
             return False
-        return self._body is None or bool(self._body.search(mail.body))
+        return self._body is None or bool(search(self._body, mail.body))
 
-    def _find(self, pattern: re.Pattern[str] | None, group: str, mail: MailView) -> str:
+    def _find(self, pattern: Pattern | None, group: str, mail: MailView) -> str:
         """A capture from the subject, else the body ('' when absent)."""
         if pattern is None:
             return ""
         for text in (mail.subject, mail.body):
-            m = pattern.search(text)
+            m = search(pattern, text)
             if m:
                 return _group(m, group)
         return ""
@@ -154,7 +160,7 @@ class RuleParser:
             return ()
         objects: list[ReportObject] = []
         for line in body.splitlines():
-            m = self._object.search(line)
+            m = search(self._object, line)
             if not m or not _optional_group(m, "name"):
                 continue
             status_text = _optional_group(m, "status")

@@ -29,7 +29,9 @@ _UNITS = {
     "pb": 1024**5,
     "pib": 1024**5,
 }
-_SIZE = re.compile(r"^\s*([0-9][0-9.,\s']*)\s*([a-zA-Z]*)\s*$")
+# The number ends on a non-space so that it and the `\s*` after it never share spaces
+# (which made a long hostile cell quadratic).
+_SIZE = re.compile(r"^\s*([0-9](?:[0-9.,\s']*[0-9.,'])?)\s*([a-zA-Z]*)\s*$")
 
 
 def parse_number(text: str) -> float | None:
@@ -68,8 +70,10 @@ def parse_size(text: str) -> int | None:
     return int(value * _UNITS[unit])
 
 
+# `(?<!\d)`: a number is read from its first digit only (from every digit of a long run,
+# the search was quadratic); a match from inside a run always had one from its start.
 _DURATION_PART = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I
+    r"(?<!\d)(\d+(?:[.,]\d+)?)\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I
 )
 
 
@@ -205,7 +209,11 @@ def parse_loose_datetime(text: str, tz: tzinfo | None) -> datetime | None:
 
 from datetime import UTC  # noqa: E402 - kept with the helpers appended below
 
-_QUOTED_SUBJECT = re.compile(r"^[>\s]*(?:e-?mail\s+)?subject\s*:\s*(.+?)\s*$", re.I | re.M)
+# `^[> \t]*`, not `^[>\s]*`: under re.M the latter spans every following blank line from
+# every line start (quadratic in the number of lines); the value ends at its last non-space.
+_QUOTED_SUBJECT = re.compile(
+    r"^[> \t]*(?:e-?mail[ \t]+)?subject[ \t]*:[^\S\n]*(\S(?:.*\S)?)[^\S\n]*$", re.I | re.M
+)
 _DASH_MONTH_DT = re.compile(
     r"(?<!\d)(\d{1,2})[- ]([^\W\d_]{3,}\.?)[- ](\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
@@ -244,7 +252,7 @@ def parse_dash_month_datetime(text: str, tz: tzinfo) -> datetime | None:
 # Xen Orchestra, UrBackup, TrueNAS) ---
 
 _REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|sv|vs|fw|fwd|wg|tr|rv|antw|doorst|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+    r"^\s*(?:(?:re|aw|sv|vs|fw|fwd|wg|tr|rv|antw|doorst|enc)\s*(?:\[\d+\]\s*)?:\s*)+", re.I
 )
 _QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M)
 _LINE_NUMBER = re.compile(r"^[ \t]*\d+\.(?: |$)")
@@ -256,7 +264,7 @@ _WORD_UNITS = (
     (re.compile(r"^(?:sekund(?:en?|er)?|seconds?|secs?|s)$", re.I), 1),
 )
 _WORD_DURATION = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(tage?n?|dage?|days?|d|stunden?|std|timer?|hours?|hrs?|h|"
+    r"(?<!\d)(\d+(?:[.,]\d+)?)\s*(tage?n?|dage?|days?|d|stunden?|std|timer?|hours?|hrs?|h|"
     r"minut(?:en?|ter)?|minutes?|mins?|m|sekund(?:en?|er)?|seconds?|secs?|s)\b",
     re.I,
 )
@@ -285,7 +293,11 @@ def br_to_newlines(text: str) -> str:
 def find_field(text: str, *labels: str) -> str | None:
     """The value of the first 'Label: value' line for any of `labels` (bullets allowed)."""
     names = "|".join(re.escape(label) for label in labels)
-    pattern = rf"^[ \t>*•\-]*(?:\*\*)?(?:{names})(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*(.*?)[ \t]*$"
+    # The value ends at its last non-blank (`.*?[ \t]*$` retried the blanks at every character).
+    pattern = (
+        rf"^[ \t>*•\-]*(?:\*\*)?(?:{names})(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*"
+        r"((?:.*[^ \t])?)[ \t]*$"
+    )
     m = re.search(pattern, text, re.I | re.M)
     return m.group(1) if m else None
 

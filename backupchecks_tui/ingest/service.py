@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from backupchecks_tui import secrets
-from backupchecks_tui.config import Config, rule_parsers
+from backupchecks_tui.config import Config
 from backupchecks_tui.errors import ConfigError
+from backupchecks_tui.ingest.deadline import registry_for
 from backupchecks_tui.ingest.imap import Fetcher, MoveFolderMissing, Progress
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import missed
-from parsers import default_registry
 from store.types import utcnow
 
 
@@ -65,8 +65,7 @@ def fetch(
     for line in warnings:
         if warn is not None:
             warn(line)
-    registry = default_registry().with_parsers(rule_parsers(config))
-    pipeline = Pipeline(engine, registry, config.ui.zone)
+    pipeline = Pipeline(engine, registry_for(config), config.ui.zone)
     total = IngestStats()
     try:
         results = Fetcher(cfg, found.secret, pipeline, progress).run()

@@ -22,7 +22,6 @@ services that check the actor's role and write audit entries in one transaction.
 from __future__ import annotations
 
 import calendar
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from backupchecks_tui.config import system_zone
 from backupchecks_tui.errors import BackupChecksError, NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
+from parsers import userregex
 from store.engine import read_scope, session_scope
 from store.models import AuditEvent, Job, JobRun, Override, RunObject
 from store.types import utcnow
@@ -90,10 +90,11 @@ def text_matches(kind: str, pattern: str, text: str) -> bool:
 
 
 def _regex_search(pattern: str, text: str) -> bool:
-    """Case-insensitive regex search; a broken stored pattern matches nothing."""
+    """Case-insensitive regex search on RE2 (linear time: an Operator's `(a+)+$` cannot
+    hang ingest or the dialog's preview); a broken stored pattern matches nothing."""
     try:
-        return re.search(pattern, text, re.IGNORECASE) is not None
-    except re.error:
+        return userregex.search(userregex.compile_user(pattern), text) is not None
+    except userregex.UserRegexError:
         return False
 
 
@@ -292,8 +293,8 @@ def check_match(spec: OverrideSpec) -> None:
     _one_of("text match", spec.text_match, TEXT_MATCHES)
     if spec.text_match == "regex" and spec.pattern:
         try:
-            re.compile(spec.pattern, re.IGNORECASE)
-        except re.error as exc:
+            userregex.compile_user(spec.pattern)
+        except userregex.UserRegexError as exc:
             raise OverrideError(
                 f"The regular expression {spec.text_pattern!r} is invalid: {exc}.",
                 fix="Fix: correct it, or choose another match kind (contains, exact…).",

@@ -22,24 +22,29 @@ from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
 from parsers.textutil import parse_dash_month_datetime, zone_of
 
+# Every pattern here stays linear on hostile text (a 1 MB mail of blank lines, spaces or
+# brackets): runs are read from their start only (`(?<!…)`), `^` is followed by
+# `[ \t]*` and never by `\s*` (which spans every following blank line under re.M),
+# bracket contents stop at the next opening bracket, and skips are bounded.
 # Starts with a literal so that searching a large body stays fast; the daemon name
-# before "JobId" is read separately (_DAEMON).
+# before "JobId" is read separately (_DAEMON, from the _DAEMON_WINDOW characters before).
 _HEADER = re.compile(
     r"JobId (?P<jobid>\d+): (?P<flag>(?:Fatal )?Error: |Warning: )?"
-    r"(?P<product>(?i:bareos|bacula))\b[^\n]*?\([^)\n]*\):[^\n]*$",
+    r"(?P<product>(?i:bareos|bacula))\b[^\n]{0,200}?\([^()\n]*\):[^\n]*$",
     re.M,
 )
-_DAEMON = re.compile(r"(?P<daemon>[\w.-]+) $")
+_DAEMON = re.compile(r"(?<![\w.-])(?P<daemon>[\w.-]+) $")
+_DAEMON_WINDOW = 256
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9 /()'.-]{0,40}?):(?:\s+(?P<value>.*))?$")
-_JOBID_KV = re.compile(r"^\s*(?:Current )?JobId:\s*\d", re.M)
-_TERMINATION_KV = re.compile(r"^\s*Termination:\s*\S", re.M)
+_JOBID_KV = re.compile(r"^[ \t]*(?:Current )?JobId:[ \t]*\d", re.M)
+_TERMINATION_KV = re.compile(r"^[ \t]*Termination:[ \t]*\S", re.M)
 _ELISION = re.compile(r"^\[?\.\.\.\]?$")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\n]*\)")
 _JOB_SUFFIX = re.compile(r"^(?P<name>.+?)\.(?:\d{4}-\d{2}-\d{2}[_.].*|\[\.\.\.\].*)$")
-_TRAILING_DATE = re.compile(r"\s+\d{4}-\d{2}-\d{2}(?:\s+\d{2}:\d{2}(?::\d{2})?)?\s*$")
+_TRAILING_DATE = re.compile(r"(?<!\s)\s+\d{4}-\d{2}-\d{2}(?:\s+\d{2}:\d{2}(?::\d{2})?)?\s*$")
 _PROBLEM = re.compile(r"JobId (?P<jobid>\d+): (?P<text>(?:Fatal error|Error|Warning): .+)$")
 _START = re.compile(r"JobId \d+: Start (?P<kind>[A-Za-z]+) Job")
-_FD_LINE = re.compile(r"(?P<daemon>[\w.-]+-fd) JobId (?P<jobid>\d+):")
+_FD_LINE = re.compile(r"(?<![\w.-])(?P<daemon>[\w.-]+-fd) JobId (?P<jobid>\d+):")
 _FILE_LINE = re.compile(r"^(?:.*\bJobId \d+:|[\w.-]+:)?\s*File:\s+(?P<path>\S.*)$")
 _DIFF_LINE = re.compile(r"^(?:.*\bJobId \d+:|[\w.-]+:)?\s+(?P<diff>\w+\s+(?:differ|differs)\b.*)$")
 
@@ -82,7 +87,7 @@ def _new_block(index: int, match: re.Match[str] | None) -> _Block:
     """A block started by a header line (`match`) or by a bare `JobId:` line."""
     if match is None:
         return _Block(start=index)
-    daemon = _DAEMON.search(match.string, 0, match.start())
+    daemon = _DAEMON.search(match.string, max(0, match.start() - _DAEMON_WINDOW), match.start())
     return _Block(
         start=index,
         daemon=daemon["daemon"] if daemon else "",

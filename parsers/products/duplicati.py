@@ -25,7 +25,9 @@ from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, Status
 from parsers.textutil import zone_of
 
-_TEXT_KEY = re.compile(r"^(?P<key>[A-Z][A-Za-z]+):[ \t]*(?P<value>.*?)\s*$", re.M)
+# The value ends at its last non-space: `.*?\s*$` retried the trailing blanks (and, under
+# re.M, every blank line after them) at every character, quadratic on a hostile body.
+_TEXT_KEY = re.compile(r"^(?P<key>[A-Z][A-Za-z]+):[ \t]*(?P<value>(?:.*\S)?)[^\S\n]*$", re.M)
 _TEXT_MARKER = re.compile(r"^(?:MainOperation|ParsedResult):[ \t]*\w", re.M)
 _JSON_START = re.compile(r'\{\s*"[A-Za-z]+"\s*:')
 _JSON_MARKER = re.compile(r'"(?:MainOperation|ParsedResult)"\s*:')

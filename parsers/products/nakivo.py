@@ -67,7 +67,8 @@ _COLUMNS = alias_index(
     }
 )
 _SUBJECT_JOB = re.compile(r"[\"“'‘](?P<name>[^\"”'’]+)[\"”'’]")
-_SIZE_IN = re.compile(r"\d[\d.,' ]*\s*(?:[KMGTP]i?B|bytes?|B)\b", re.I)
+# Bounded: an unbounded digit run was rescanned from each of its digits (quadratic).
+_SIZE_IN = re.compile(r"\d[\d.,' ]{0,40}\s*(?:[KMGTP]i?B|bytes?|B)\b", re.I)
 
 
 def phrase_status(text: str) -> Status | None:

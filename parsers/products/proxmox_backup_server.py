@@ -61,7 +61,7 @@ _NOT_JOBS = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(
-    r"^\s*((?:Garbage collection|Verification|Pruning|Synchronization|Tape Backup) "
+    r"^[ \t]*((?:Garbage collection|Verification|Pruning|Synchronization|Tape Backup) "
     r"(?:successful\.|failed(?::.*| on these snapshots(?:/groups)?:)))\s*$",
     re.M,
 )

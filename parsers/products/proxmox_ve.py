@@ -23,10 +23,13 @@ _SUBJECT = re.compile(
     r"(?::\s*(?P<err>.*))?",
     re.I,
 )
-_HEADER = re.compile(r"^\s*VMID\s+Name\s+Status\s+Time\s+Size\s+Filename\s*$", re.I | re.M)
+# Linear on hostile text: `^` is followed by `[ \t]*` (a `\s*` there spans every following
+# blank line under re.M), a value ends at its last non-space (`(?:.*\S)?`, not `.*?\s*$`,
+# which retries the trailing spaces at every character), and table rows are capped.
+_HEADER = re.compile(r"^[ \t]*VMID\s+Name\s+Status\s+Time\s+Size\s+Filename\s*$", re.I | re.M)
 # Also finds the header in quoted or line-numbered (pasted) copies: used by `matches`.
 _HEADER_ANYWHERE = re.compile(
-    r"^[\s>]*(?:\d+\.\s+)?VMID\s+Name\s+Status\s+Time\s+Size\s+Filename\s*$", re.I | re.M
+    r"^[ \t>]*(?:\d+\.\s+)?VMID\s+Name\s+Status\s+Time\s+Size\s+Filename\s*$", re.I | re.M
 )
 _ROW = re.compile(
     r"^\s*(?P<vmid>\d+)\s+(?P<name>\S.*?)\s+(?P<status>ok|err|todo)\s+(?P<time>\S.*?)\s+"
@@ -34,7 +37,9 @@ _ROW = re.compile(
     re.I,
 )
 _LOG_TIME = re.compile(r"^(?:\d+: )?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ", re.M)
-_TOTAL_SIZE = re.compile(r"^\s*Total size:\s*(.+?)\s*$", re.M)
+_TOTAL_SIZE = re.compile(r"^[ \t]*Total size:[^\S\n]*(\S(?:.*\S)?)[^\S\n]*$", re.M)
+_MAX_ROW = 500
+"""Longer lines are no guest row (_ROW's two lazy cells would be retried at every space)."""
 _FORWARD_LINE = re.compile(
     r"^\s*(?:(?:From|To|Cc|Date|Sent|Subject|Von|An|Gesendet|Betreff|Datum|De|À|Envoyé|Objet|"
     r"Fra|Til|Sendt|Emne)\s*:|.*(?:Forwarded message|Original Message|Weitergeleitete "
@@ -176,7 +181,7 @@ def _table_lines(text: str) -> list[str]:
 
 def _text_row(line: str) -> Guest | None:
     """A guest from a padded (or whitespace-collapsed) text table row."""
-    m = _ROW.match(line)
+    m = _ROW.match(line) if len(line) <= _MAX_ROW else None
     if m is None:
         return None
     ok = m.group("status").lower() == "ok"
@@ -253,7 +258,7 @@ def _kind(guest: Guest, text: str) -> str:
 
 def _guest_error(vmid: str, text: str) -> str:
     """The guest's 'Backup of VM … failed - …' log line, else its last ERROR line."""
-    errors = re.findall(rf"^{vmid}: .*?ERROR: (.*?)\s*$", text, re.M)
+    errors = re.findall(rf"^{vmid}: .*?ERROR: ((?:.*\S)?)[^\S\n]*$", text, re.M)
     failed = [e for e in errors if "Backup of VM" in e and "failed" in e]
     chosen = failed[-1] if failed else (errors[-1] if errors else "backup failed")
     return chosen.split(" failed - ", 1)[-1] if " failed - " in chosen else chosen

@@ -32,7 +32,9 @@ _COUNTS = re.compile(
     r"\(\s*(?P<infos>\d+) infos?,\s*(?P<warnings>\d+) warnings?,\s*(?P<errors>\d+) errors?\)"
 )
 _LOG_LINE = re.compile(
-    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\((?P<level>info|warning|error)\): (?P<msg>.*?)\s*$",
+    # The message ends at its last non-space (linear: no lazy `.*?\s*$`).
+    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\((?P<level>info|warning|error)\): "
+    r"(?P<msg>(?:.*\S)?)[^\S\n]*$",
     re.M,
 )
 _ALERT = re.compile(

@@ -30,18 +30,22 @@ PRODUCT = "xen-orchestra"
 
 _SUBJECT = re.compile(
     r"\[Xen Orchestra[^\]]*\]\s*(?:\[(?P<s1>\w+)\]|(?P<s2>\w+)\s*[−–-])?\s*"
-    r"(?P<meta>Metadata )?Backup report for (?P<job>.+?)\s*[✔🚨⚠⏩\ufe0f\s]*$",
+    r"(?P<meta>Metadata )?Backup report for (?P<job>.*[^✔🚨⚠⏩\ufe0f\s])[✔🚨⚠⏩\ufe0f\s]*$",
     re.I,
 )
+# Linear on hostile text: after `^` only `[ \t]*` / `[^\w\n]*` (`\s*` or `\W*` there span
+# every following blank line under re.M) and names end at their last non-space.
 _BODY_MARK = re.compile(
-    r"Global status:|^\s*vm\.\w+:\s*$|^\W*VM\s*:\s*\S.*\n(?:.*\n){0,3}\W*UUID\s*:", re.I | re.M
+    r"Global status:|^[ \t]*vm\.\w+:[ \t]*$"
+    r"|^[^\w\n]*VM[ \t]*:[ \t]*\S.*\n(?:.*\n){0,3}[^\w\n]*UUID[ \t]*:",
+    re.I | re.M,
 )
 _SECTION = re.compile(
     r"^#{1,2}\s+\d+\s+(?P<kind>Failures?|Skipped|Interrupted|Success(?:es)?)\s*$", re.I
 )
-_VM_HEADING = re.compile(r"^###\s+(?P<name>.+?)\s*$")
+_VM_HEADING = re.compile(r"^###\s+(?P<name>\S(?:.*\S)?)\s*$")
 _ANCIENT_BLOCK = re.compile(r"^\s*vm\.(?P<method>\w+):\s*$")
-_PLAIN_VM = re.compile(r"^[\W_]*VM\s*:\s*(?P<name>.+?)\s*$")
+_PLAIN_VM = re.compile(r"^[\W_]*VM\s*:\s*(?P<name>\S(?:.*\S)?)\s*$")
 _KEY_VALUE = re.compile(r"^\s*[\w.]+\s*:\s")
 _GMT_DATE = re.compile(
     r"\w{3} (?P<mon>\w{3}) (?P<d>\d{1,2}) (?P<y>\d{4}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) "
