@@ -5,7 +5,9 @@ Danish and English status wording is read (Italian loosely). Partially completed
 skipped tasks are warnings, a missed schedule is a failure. The Active Backup reports
 are read from the subject (no body sample is known). Times in the body carry no zone:
 the Date header's zone is used, or UTC when the mail has none (saved bodies).
-The DSM 'Test Message' mail is recognised and ignored.
+The DSM 'Test Message' mail is recognised and ignored. Success needs DSM's own success
+wording as the whole task result (Active Backup) and no failure wording in the subject or
+the lead line (Hyper Backup); anything less is at most a warning.
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ _ABB_TASK = re.compile(
     re.I,
 )
 _JOB_TYPES = {"business": "active-backup", "microsoft 365": "active-backup-m365"}
+# The whole result of a successful task, as DSM words it; nothing else is a success.
+_ABB_SUCCESS = re.compile(
+    r"(?:(?:er|is|has|was|has been|ist|wurde|è stata|è)\s+)?"
+    r"(?:fuldført|completed|abgeschlossen|erfolgreich(?:\s+abgeschlossen)?|completata|"
+    r"succeeded|successful)(?:\s+successfully)?\.?",
+    re.I,
+)
 
 
 class ActiveBackupParser:
@@ -96,9 +105,13 @@ class ActiveBackupParser:
             return []
         rest = head.group("rest").strip()
         task = _ABB_TASK.match(rest)
-        found = verdict(task.group("result") if task else rest)
+        result = task.group("result") if task else rest
+        found = verdict(result)
         if found is None:
             return []
+        if found.status is Status.SUCCESS and not _ABB_SUCCESS.fullmatch(result.strip()):
+            # A success word inside other wording ('partixlly completed') proves nothing.
+            found = Verdict(Status.WARNING, f"result not recognised: {result.strip()!r}")
         name = _unbracket(task.group("task")) if task else ""
         host = _unbracket(task.group("nas")) if task else _unbracket(head.group("prefix"))
         return [
@@ -202,7 +215,7 @@ class HyperBackupParser:
         subject = _subject(mail, body)
         lines = [line.strip() for line in body.splitlines() if line.strip()]
         lead = next((line for line in lines if not _is_quoted_header(line)), "")
-        found = verdict(subject) or verdict(lead)
+        found = _worst(verdict(subject), verdict(lead))
         if found is None:
             return []
         from_subject = _SUBJECT_TASK.search(subject)
@@ -226,6 +239,13 @@ class HyperBackupParser:
                 transferred_bytes=parse_size(_field(body, _GROWTH_LABELS)),
             )
         ]
+
+
+def _worst(*verdicts: Verdict | None) -> Verdict | None:
+    """The worst of the verdicts found: a failure in the lead line is never outvoted by a
+    success subject (a quoted or appended 'Subject:' line can say anything)."""
+    found = [v for v in verdicts if v is not None]
+    return max(found, key=lambda v: v.status.rank) if found else None
 
 
 def _subject(mail: MailView, body: str) -> str:

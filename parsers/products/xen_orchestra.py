@@ -3,7 +3,9 @@
 Reads the Backup NG / metadata markdown reports (the mail's text part; the HTML part
 holds the same data), the xo-server 5.x markdown reports, the older plain 'VM : …'
 blocks and the oldest 'vm.rollingBackup:' blocks. Skipped VMs are warnings; an
-interrupted run is a failure unless every VM succeeded (then a warning). Backup NG
+interrupted run is a failure unless every VM succeeded (then a warning). Success needs
+the report's own 'Global status: success' (or the subject's status) and every VM counted
+as succeeded; a missing or unreadable status, or a report without VMs, is a warning. Backup NG
 prints times without a zone ('Monday, July 9th 2018, 12:14:43 am'): the Date header's
 zone is used, or UTC when the mail has none; 5.x and older times carry their offset.
 """
@@ -37,7 +39,7 @@ _BODY_MARK = re.compile(
     r"Global status:|^\s*vm\.\w+:\s*$|^\W*VM\s*:\s*\S.*\n(?:.*\n){0,3}\W*UUID\s*:", re.I | re.M
 )
 _SECTION = re.compile(
-    r"^#{1,2}\s+\d+\s+(?P<kind>Failures?|Skipped|Interrupted|Success(?:es)?)\s*$", re.I
+    r"^#{1,2}\s+(?P<count>\d+)\s+(?P<kind>Failures?|Skipped|Interrupted|Success(?:es)?)\s*$", re.I
 )
 _VM_HEADING = re.compile(r"^###\s+(?P<name>.+?)\s*$")
 _ANCIENT_BLOCK = re.compile(r"^\s*vm\.(?P<method>\w+):\s*$")
@@ -112,11 +114,17 @@ def _clean(line: str) -> str:
 
 def _markdown_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -> Report:
     """A report from the markdown layout ('## Global status', '## n Failures', '### VM')."""
-    header, blocks = _markdown_blocks(lines)
+    header, blocks, sections = _markdown_blocks(lines)
     head = "\n".join(header)
     successes = (find_field(head, "Successes") or "").strip()
     global_status = _global_status(head, subject, successes)
-    statuses = [b.status for b in blocks] + ([global_status] if global_status else [])
+    # Success is proven only by the report's own 'Global status: success' (or the
+    # subject's) with every VM accounted for; an unreadable status is a warning.
+    doubt = _doubt(global_status, successes)
+    statuses = [*(b.status for b in blocks), *sections]
+    statuses.append(global_status or Status.WARNING)
+    if doubt:
+        statuses.append(Status.WARNING)
     meta = bool(subject and subject.group("meta")) or any(b.kind != "vm" for b in blocks)
     return Report(
         product=PRODUCT,
@@ -126,22 +134,26 @@ def _markdown_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo
         status=Status.worst(statuses),
         started_at=_xo_datetime(find_field(head, "Start time"), tz),
         ended_at=_xo_datetime(find_field(head, "End time"), tz),
-        message=_summary(head, successes),
+        message="; ".join(p for p in (_summary(head, successes), doubt) if p),
         size_bytes=parse_size(find_field(head, "Size") or ""),
         transferred_bytes=parse_size(find_field(head, "Transfer size") or ""),
         objects=tuple(_object(b) for b in blocks),
     )
 
 
-def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block]]:
-    """The header lines (before the first status section) and the VM blocks."""
+def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block], list[Status]]:
+    """The header lines (before the first status section), the VM blocks and the
+    statuses of the non-empty sections ('## 2 Failures' counts even without its VMs)."""
     header: list[str] = []
     blocks: list[Block] = []
+    sections: list[Status] = []
     section: Status | None = None
     for line in lines:
         m = _SECTION.match(line)
         if m is not None:
             section = _section_status(m.group("kind"))
+            if m.group("count") != "0":
+                sections.append(section)
             continue
         heading = _VM_HEADING.match(line)
         if heading is not None and section is not None:
@@ -150,7 +162,17 @@ def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block]]:
             blocks[-1].lines.append(line)
         elif section is None:
             header.append(line)
-    return header, blocks
+    return header, blocks, sections
+
+
+def _doubt(global_status: Status | None, successes: str) -> str:
+    """Why a success is not proven ('' when it is, or when the run is not a success)."""
+    if global_status is None:
+        return "no readable global status (success not proven)"
+    m = re.match(r"(\d+)\s*/\s*(\d+)", successes)
+    if global_status is Status.SUCCESS and m is not None and m.group(1) != m.group(2):
+        return f"only {successes} VMs succeeded"
+    return ""
 
 
 def _section_status(kind: str) -> Status:
@@ -244,7 +266,8 @@ def _plain_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -
         job_type="backup",
         job_name=subject.group("job").strip() if subject else "Xen Orchestra backup",
         host="",
-        status=Status.worst([o.status for o in objects]),
+        # No VM read at all proves nothing: a warning, not an empty success.
+        status=Status.worst([o.status for o in objects] or [Status.WARNING]),
         started_at=min(starts, default=None),
         ended_at=max(ends, default=None),
         objects=tuple(objects),
@@ -274,7 +297,8 @@ def _ancient_report(lines: list[str]) -> Report:
         job_type=re.sub(r"(?<!^)(?=[A-Z])", "-", method).lower() or "backup",
         job_name=tag or "Xen Orchestra backup",
         host="",
-        status=Status.worst([o.status for o in objects]),
+        # No VM read at all proves nothing: a warning, not an empty success.
+        status=Status.worst([o.status for o in objects] or [Status.WARNING]),
         objects=tuple(objects),
     )
 
