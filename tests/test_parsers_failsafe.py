@@ -282,6 +282,16 @@ NAMED_CASES = {
         "Restore OK -- with warnings",
         "Restore OK -- with warnxngs",
     ),
+    "nakivo-subject-typo": (
+        "nakivo/replication-warning-synthetic.eml",
+        "completed with warnings",
+        "completed with wxrnings",
+    ),
+    "burp-saved-body-warning-typo": (
+        "burp/issue-814-backup-succeeded-body-partial.txt",
+        "WARNING: Client",
+        "WxRNING: Client",
+    ),
     "xen-orchestra-global-status-typo": (
         "xen-orchestra/issue-3163-backupng-report-interrupted-7of7-header-partial.txt",
         "Global status:",
