@@ -57,6 +57,10 @@ _OWN_FAILURE_LINES = {
         "baculasrv-dir JobId 1: Error: Bacula cannot write on device",
     ),
 }
+# A count of nothing ('Error | 0', 'Warnings: 0') is no failure line, wherever it came from.
+_ZERO = re.compile(
+    r"\b(?:error|warning|failed|failure|fehler|warnung|fejl)s?\s*[|:]?\s*0(?![\d.,])", re.I
+)
 # Lines worth damaging: the ones a parser reads its verdict from (titles, headers, counts,
 # status words, labelled fields, table rows).
 _STRUCTURAL = re.compile(r"\d|:|\||\b[A-Z]{3,}\b|" + _BAD_WORD.pattern, re.I)
@@ -100,7 +104,7 @@ def _failure_lines(product: str) -> tuple[str, ...]:
         for mail in BAD
         if mail.parent.name == product
         for line in _body_lines(_view(mail))
-        if _BAD_WORD.search(line) and len(line.strip()) < 200
+        if _BAD_WORD.search(line) and not _ZERO.search(line) and len(line.strip()) < 200
     }
     return tuple(sorted(lines)) + _OWN_FAILURE_LINES.get(product, ())
 
@@ -117,8 +121,12 @@ def _with_body(view: MailView, text: str, extra_html: str = "") -> MailView:
 def _insert_line(view: MailView, line: str, where: float) -> MailView:
     """`view` with `line` inserted at relative position `where` of its body."""
     if not view.text.strip() and view.html:
-        # An HTML body: the line becomes a paragraph between two tags.
-        tags = [m.end() for m in re.finditer(">", view.html)] or [len(view.html)]
+        # An HTML body: the line becomes a paragraph between two tags of the body (in
+        # the head, a title or a style it would be no text a reader sees).
+        body = re.search(r"<body[^>]*>", view.html, re.I)
+        offset = body.end() if body else 0
+        tags = [m.end() for m in re.finditer(">", view.html[offset:])]
+        tags = [offset + t for t in tags] or [len(view.html)]
         at = tags[min(int(where * len(tags)), len(tags) - 1)]
         html_body = view.html[:at] + f"<p>{html.escape(line)}</p>" + view.html[at:]
         return dataclasses.replace(view, html=html_body)
@@ -386,3 +394,45 @@ def test_success_is_doubted_when_another_parser_could_not_read_the_mail() -> Non
     assert result.parser == "good"
     assert [r.status for r in result.reports] == [Status.WARNING]
     assert "success not proven" in result.reports[0].message
+
+
+def _parser_of(mail: Path) -> str:
+    """The parser the golden JSON of `mail` names."""
+    return str(_expected(mail)["parser"])
+
+
+@cache
+def _parser_failure_lines(parser: str) -> tuple[str, ...]:
+    """Failure and warning lines from the failed/warning golden mails one parser reads."""
+    return tuple(
+        sorted(
+            {
+                line.strip()
+                for mail in BAD
+                if _parser_of(mail) == parser
+                for line in _body_lines(_view(mail))
+                if _BAD_WORD.search(line) and not _ZERO.search(line) and len(line.strip()) < 200
+            }
+        )
+    )
+
+
+# Success mails whose parser also reads failed or warning golden mails (the lines to
+# insert come from those, so they are in that very format's wording).
+GOOD_WITH_LINES = [m for m in GOOD if _parser_failure_lines(_parser_of(m))]
+GOOD_PARSERS = sorted({_parser_of(m) for m in GOOD_WITH_LINES})
+
+
+@pytest.mark.parametrize("parser", GOOD_PARSERS)
+@PROPERTY
+@given(data=st.data())
+def test_failure_line_in_a_success_mail_is_not_left_unaccounted(
+    parser: str, data: st.DataObject
+) -> None:
+    """A failure line of the format's own, inserted into its success mail, is no success."""
+    mails = [m for m in GOOD_WITH_LINES if _parser_of(m) == parser]
+    mail = data.draw(st.sampled_from(mails), label="mail")
+    line = data.draw(st.sampled_from(_parser_failure_lines(parser)), label="line")
+    where = data.draw(st.floats(0.0, 1.0), label="where")
+    damaged = _insert_line(_view(mail), line, where)
+    _assert_not_good(default_registry().parse(damaged), f"{_id(mail)} + {line!r}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
+from parsers.textutil import problem_line
 
 _FOOTER = re.compile(r"\(brought to you by Amanda version [^)\n]*\)")
 _SUBJECT = re.compile(
@@ -54,7 +55,9 @@ _KNOWN_SECTIONS = frozenset(
     }
 )
 # amreport's own words for a problem; in a report read as success they are unaccounted.
-_PROBLEM_WORD = re.compile(r"\b(?:FAILED|FAILURE|FAIL|FATAL|ERROR|MISSING|STRANGE|PARTIAL)\b")
+_PROBLEM_WORD = re.compile(
+    r"\b(?:FAILED|FAILURE|FAIL|FATAL|ERROR|WARNING|MISSING|STRANGE|PARTIAL)\b"
+)
 _UNIT_BYTES = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _HEAD_WORDS = {
     "MISSING": (Status.FAILED, "results missing"),
@@ -217,6 +220,8 @@ def _unaccounted(body: str) -> list[str]:
         start = body.rfind("\n", 0, word.start()) + 1
         end = body.find("\n", word.end())
         found.append(body[start : end if end >= 0 else len(body)].strip()[:200])
+    elif problem := problem_line(body):  # 'estimate of level 1 failed' in the NOTES
+        found.append(problem)
     return found
 
 

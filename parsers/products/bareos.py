@@ -22,7 +22,7 @@ from datetime import datetime, tzinfo
 
 from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
-from parsers.textutil import parse_dash_month_datetime, zone_of
+from parsers.textutil import parse_dash_month_datetime, problem_line, zone_of
 
 # Starts with a literal so that searching a large body stays fast; the daemon name
 # before "JobId" is read separately (_DAEMON).
@@ -73,6 +73,8 @@ class _Block:
     fields: dict[str, str] = field(default_factory=dict)
     preface: list[str] = field(default_factory=list)
     closed: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    trailer: list[str] = field(default_factory=list)
 
 
 def _clean_line(line: str) -> str:
@@ -100,7 +102,10 @@ def _add_field(block: _Block, line: str) -> bool:
     if not m:
         return False
     key = m["key"].strip()
-    block.fields.setdefault(key, (m["value"] or "").strip())
+    value = (m["value"] or "").strip()
+    if block.fields.setdefault(key, value) != value:
+        # A key given twice with two values: the second one is not accounted for.
+        block.conflicts.append(f"{key}: {value}")
     if key == "Termination":
         block.closed = True
     return True
@@ -133,6 +138,8 @@ def _split_blocks(lines: list[str]) -> list[_Block]:
             _add_field(current, line)
         current.preface, pending = pending, []
         blocks.append(current)
+    if blocks:
+        blocks[-1].trailer = pending  # what follows the last report is read for doubts
     return blocks
 
 
@@ -183,7 +190,16 @@ def _doubts(block: _Block, jobid: str) -> list[str]:
         errors_counted = bool(_ERROR_COUNT_KEY.search(key)) and value.strip() not in ("", "0")
         if daemon_not_ok or errors_counted:
             found.append(f"{key}: {value}")
-    problem = _first_problem(block, jobid)
+    found.extend(block.conflicts)
+    # A second Termination or daemon status outside the block (before or after it).
+    for line in (*block.preface, *block.trailer):
+        m = _KEY_VALUE.match(line.strip())
+        key, value = (m["key"].strip().lower(), (m["value"] or "").strip()) if m else ("", "")
+        stray_end = key.endswith("termination") and not _PLAIN_OK.match(value)
+        if stray_end or (key.endswith("termination status") and value != "OK"):
+            found.append(line.strip())
+    around = "\n".join([*block.preface, *block.trailer])
+    problem = _first_problem(block, jobid) or problem_line(around)
     if problem:
         found.append(problem)
     return found

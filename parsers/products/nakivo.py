@@ -29,7 +29,7 @@ from parsers.products._htmltable import (
     tables,
     text_table,
 )
-from parsers.textutil import parse_loose_datetime, parse_size
+from parsers.textutil import doubted, parse_loose_datetime, parse_size
 
 PRODUCT = "nakivo"
 
@@ -165,6 +165,7 @@ class NakivoParser:
         job = fields.get("job") or _subject_job(mail.subject)
         if status is None or not job:
             return []
+        status, message = doubted(status, fields.get("message", ""), mail.body)
         return [
             Report(
                 product=PRODUCT,
@@ -174,7 +175,7 @@ class NakivoParser:
                 status=status,
                 started_at=_stamp(fields.get("start"), tz),
                 ended_at=_stamp(fields.get("end"), tz),
-                message=fields.get("message", ""),
+                message=message,
                 size_bytes=_size(fields.get("size")),
                 transferred_bytes=_size(fields.get("transferred")),
                 objects=tuple(objects),

@@ -138,9 +138,8 @@ _SENTENCE_KINDS = {
 
 
 def _sentence_failed(body: str) -> bool:
-    """Whether the body's status sentence says the job failed."""
-    m = _SENTENCE.search(body)
-    return m is not None and " failed" in m.group(1)
+    """Whether any status sentence of the body says the job failed."""
+    return any(" failed" in m.group(1) for m in _SENTENCE.finditer(body))
 
 
 def _body_report(mail: MailView, subject: str) -> Report | None:

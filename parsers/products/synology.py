@@ -20,6 +20,7 @@ from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, Status
 from parsers.textutil import (
     br_to_newlines,
+    doubted,
     find_field,
     parse_duration_words,
     parse_loose_datetime,
@@ -109,6 +110,8 @@ class ActiveBackupParser:
         found = verdict(result)
         if found is None:
             return []
+        body = br_to_newlines(unquote_body(mail.body)).splitlines()
+        found = _worst(found, *_problem_verdicts(body)) or found
         if found.status is Status.SUCCESS and not _ABB_SUCCESS.fullmatch(result.strip()):
             # A success word inside other wording ('partixlly completed') proves nothing.
             found = Verdict(Status.WARNING, f"result not recognised: {result.strip()!r}")
@@ -215,7 +218,8 @@ class HyperBackupParser:
         subject = _subject(mail, body)
         lines = [line.strip() for line in body.splitlines() if line.strip()]
         lead = next((line for line in lines if not _is_quoted_header(line)), "")
-        found = _worst(verdict(subject), verdict(lead))
+        # Any other line stating a failure, a partial run or a skip counts as well.
+        found = _worst(verdict(subject), verdict(lead), *_problem_verdicts(lines))
         if found is None:
             return []
         from_subject = _SUBJECT_TASK.search(subject)
@@ -225,20 +229,28 @@ class HyperBackupParser:
         task = _field(body, _TASK_LABELS) or subject_task or ""
         started = _start(body, mail)
         duration = parse_duration_words(_field(body, _DURATION_LABELS))
+        message = lead if lead and verdict(lead) else f"Hyper Backup task {found.label}"
+        status, message = doubted(found.status, message, body)
         return [
             Report(
                 product=PRODUCT,
                 job_type="hyper-backup",
                 job_name=task or "Hyper Backup",
                 host=_host(body, subject),
-                status=found.status,
+                status=status,
                 started_at=started,
                 ended_at=started + duration if started and duration is not None else None,
-                message=lead if lead and verdict(lead) else f"Hyper Backup task {found.label}",
+                message=message,
                 size_bytes=_source_total(lines),
                 transferred_bytes=parse_size(_field(body, _GROWTH_LABELS)),
             )
         ]
+
+
+def _problem_verdicts(lines: list[str]) -> list[Verdict]:
+    """The verdicts of body lines that state anything but a success."""
+    found = (verdict(line) for line in lines)
+    return [v for v in found if v is not None and v.status is not Status.SUCCESS]
 
 
 def _worst(*verdicts: Verdict | None) -> Verdict | None:

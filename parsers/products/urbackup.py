@@ -104,17 +104,28 @@ class UrBackupAlertParser:
             return []
         missing = head["missing"]
         kind = (missing or head["ok"]).lower()
-        text = " ".join(unquote_body(mail.body).split())
+        body = unquote_body(mail.body)
+        text = " ".join(body.split())
+        # An all-clear whose body counts or logs problems is not a proven success.
+        doubted = not missing and _logged_problems(body)
         return [
             Report(
                 product=PRODUCT,
                 job_type="alert",
                 job_name=head["client"].strip(),
                 host="",  # the sender is a configured address, not the server
-                status=Status.FAILED if missing else Status.SUCCESS,
+                status=Status.FAILED if missing else Status.WARNING if doubted else Status.SUCCESS,
                 message=text or f"{kind} backup status {'not ' if missing else ''}OK",
             )
         ]
+
+
+def _logged_problems(body: str) -> bool:
+    """Whether `body` counts or logs a warning or an error."""
+    counts = _COUNTS.search(body)
+    if counts is not None and (int(counts["warnings"]) or int(counts["errors"])):
+        return True
+    return any(m["level"] != "info" for m in _LOG_LINE.finditer(body))
 
 
 def _status(result: str, warnings: int, errors: int, *, proven: bool) -> tuple[Status, str]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, ReportObject, Status
 from parsers.textutil import (
+    doubted,
     find_field,
     month_number,
     parse_loose_datetime,
@@ -117,7 +118,7 @@ def _markdown_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo
     header, blocks, sections = _markdown_blocks(lines)
     head = "\n".join(header)
     successes = (find_field(head, "Successes") or "").strip()
-    global_status = _global_status(head, subject, successes)
+    global_status = _global_status("\n".join(lines), subject, successes)
     # Success is proven only by the report's own 'Global status: success' (or the
     # subject's) with every VM accounted for; an unreadable status is a warning.
     doubt = _doubt(global_status, successes)
@@ -126,15 +127,20 @@ def _markdown_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo
     if doubt:
         statuses.append(Status.WARNING)
     meta = bool(subject and subject.group("meta")) or any(b.kind != "vm" for b in blocks)
+    status, message = doubted(
+        Status.worst(statuses),
+        "; ".join(p for p in (_summary(head, successes), doubt) if p),
+        "\n".join(lines),
+    )
     return Report(
         product=PRODUCT,
         job_type="metadata-backup" if meta else _job_type(head),
         job_name=_job_name(subject, head),
         host="",
-        status=Status.worst(statuses),
+        status=status,
         started_at=_xo_datetime(find_field(head, "Start time"), tz),
         ended_at=_xo_datetime(find_field(head, "End time"), tz),
-        message="; ".join(p for p in (_summary(head, successes), doubt) if p),
+        message=message,
         size_bytes=parse_size(find_field(head, "Size") or ""),
         transferred_bytes=parse_size(find_field(head, "Transfer size") or ""),
         objects=tuple(_object(b) for b in blocks),
@@ -190,15 +196,25 @@ def _new_block(title: str, status: Status) -> Block:
     return Block(rest.strip(), status, kind=kind) if kind and rest else Block(title, status)
 
 
-def _global_status(head: str, subject: re.Match[str] | None, successes: str) -> Status | None:
+def _global_status(text: str, subject: re.Match[str] | None, successes: str) -> Status | None:
     """The run status from 'Global status:' (or the subject); interrupted-but-all-ok warns."""
-    raw = (find_field(head, "Global status") or "").strip().lower()
-    if not raw and subject is not None:
-        raw = (subject.group("s1") or subject.group("s2") or "").lower()
-    status = _STATUS_WORDS.get(raw)
+    raws = [m.group(1).strip().lower() for m in _GLOBAL_STATUS.finditer(text)]
+    if not raws and subject is not None:
+        raws = [(subject.group("s1") or subject.group("s2") or "").lower()]
+    # Every 'Global status' line counts (a second one is not outvoted by the first);
+    # a word that is not a status is a warning.
+    found = [_one_global_status(raw, successes) for raw in raws if raw]
+    return Status.worst(found) if found else None
+
+
+_GLOBAL_STATUS = re.compile(r"^[ \t>*•\-]*Global status[ \t]*:[ \t]*(.*?)[ \t]*$", re.I | re.M)
+
+
+def _one_global_status(raw: str, successes: str) -> Status:
+    """The status one 'Global status' word stands for; interrupted-but-all-ok warns."""
     if raw == "interrupted" and _all_succeeded(successes):
         return Status.WARNING
-    return status
+    return _STATUS_WORDS.get(raw, Status.WARNING)
 
 
 def _all_succeeded(successes: str) -> bool:
@@ -261,13 +277,26 @@ def _plain_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -
         objects.append(ReportObject(name.group("name") if name else "?", "vm", status, message))
         starts.extend(d for d in [_xo_datetime(find_field(text, "Start time"), tz)] if d)
         ends.extend(d for d in [_xo_datetime(find_field(text, "End time"), tz)] if d)
+    # These reports carry no global status of their own; one found in the text (a newer
+    # report's header above or below) is evidence too.
+    global_raw = (find_field("\n".join(lines), "Global status") or "").strip().lower()
+    statuses = [o.status for o in objects]
+    statuses.extend(
+        _section_status(m.group("kind"))
+        for m in map(_SECTION.match, lines)
+        if m is not None and m.group("count") != "0"
+    )
+    if global_raw:
+        statuses.append(_STATUS_WORDS.get(global_raw, Status.WARNING))
+    # No VM read at all proves nothing: a warning, not an empty success.
+    status, message = doubted(Status.worst(statuses or [Status.WARNING]), "", "\n".join(lines))
     return Report(
         product=PRODUCT,
         job_type="backup",
         job_name=subject.group("job").strip() if subject else "Xen Orchestra backup",
         host="",
-        # No VM read at all proves nothing: a warning, not an empty success.
-        status=Status.worst([o.status for o in objects] or [Status.WARNING]),
+        status=status,
+        message=message,
         started_at=min(starts, default=None),
         ended_at=max(ends, default=None),
         objects=tuple(objects),
