@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
+from parsers.model import Status
+
 _UNITS = {
     "": 1,
     "b": 1,
@@ -314,3 +316,54 @@ def parse_duration_words(text: str) -> timedelta | None:
 def _word_unit(unit: str) -> int:
     """Seconds in one `unit` ('Minuten' → 60), 0 when unknown."""
     return next((seconds for pattern, seconds in _WORD_UNITS if pattern.match(unit)), 0)
+
+
+# --- unaccounted problem wording (appended for the fail-safe rule: a success must leave
+# no failure, error or warning wording unexplained) ---
+
+_PROBLEM_WORDING = re.compile(
+    # Letters may not touch the word, digits and '_' may: 'SR_BACKEND_FAILURE_44' counts,
+    # 'UserWarning' (a Python warning class in a script's log) does not.
+    r"(?<![^\W\d_])(?:fail(?:ed|ure|ures|s)?|errors?|fatal|warn(?:ing|ings)?|abort(?:ed)?|"
+    r"could not|couldn't|cannot|unable to|"
+    r"fehlgeschlagen|fehler|warnung(?:en)?|mislykkedes|fejl(?:ede)?|advarsel|échec|erreur)"
+    r"(?![^\W\d_])",
+    re.I,
+)
+# 'Errors: 0', '0 warnings', 'Failed | 0', 'Warning 0' are counts of nothing.
+_ZERO_COUNT = re.compile(
+    r"\b0\s+(?:[A-Za-z]+\s+)?(?:fail|error|warn|fehler|fejl)\w*|"
+    r"\b(?:fail|error|warn|fehler|fejl)\w*\s*(?:count)?\s*[:=|]?\s*"
+    r"(?:0(?![\d.,]|\s*[KMGTP]?i?B\b)|\[\s*\]|none\b|false\b)",
+    re.I,
+)
+
+
+def problem_line(text: str, *, max_hits: int = 200) -> str:
+    """The first line of `text` that speaks of a failure, error or warning ('' if none).
+
+    Zero counts ('Errors: 0', '0 warnings') do not count. At most `max_hits` candidate
+    words are looked at, so a huge body stays cheap; past that the answer is the last
+    line seen, which errs on the side of a warning.
+    """
+    for hits, m in enumerate(_PROBLEM_WORDING.finditer(text)):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        line = text[start : end if end >= 0 else len(text)]
+        if hits >= max_hits or _PROBLEM_WORDING.search(_ZERO_COUNT.sub(" ", line)):
+            return line.strip()[:200]
+    return ""
+
+
+def doubted(status: Status, message: str, text: str) -> tuple[Status, str]:
+    """`status` and `message`, a success made a warning when `text` has a problem line.
+
+    The reason goes into the message, so the operator sees what was not accounted for.
+    """
+    if status is not Status.SUCCESS:
+        return status, message
+    problem = problem_line(text)
+    if not problem:
+        return status, message
+    note = f"success not proven, the report also says: {problem}"
+    return Status.WARNING, f"{message}; {note}" if message else note

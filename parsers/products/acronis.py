@@ -30,7 +30,7 @@ from parsers.products._htmltable import (
     tables,
     text_table,
 )
-from parsers.textutil import parse_duration, parse_loose_datetime, parse_size
+from parsers.textutil import doubted, parse_duration, parse_loose_datetime, parse_size
 
 PRODUCT = "acronis"
 
@@ -147,6 +147,7 @@ class AcronisParser:
         tz = mail.date.tzinfo if mail.date and mail.date.tzinfo else UTC
         start, end = _times(fields, tz)
         message = fields.get("message", "")
+        status, message = doubted(status, message, mail.body)
         return [
             Report(
                 product=PRODUCT,

@@ -4,7 +4,9 @@ One mail is one run of a configuration; every DLE (`host:disk`) in the DUMP SUMM
 table becomes an object whose status comes from its row (FAILED, MISSING, PARTIAL,
 taper FAILED, not taped) and from the FAILURE/STRANGE DUMP SUMMARY lines (a dump that
 `was successfully retried` is a warning). Program-level failures (`planner: FATAL …`),
-`*** A TAPE ERROR OCCURRED` and an unfinished run fail the whole report.
+`*** A TAPE ERROR OCCURRED` and an unfinished run fail the whole report. A run is only a
+success with DLEs in its DUMP SUMMARY, no unknown (damaged) section title and none of
+amreport's problem words left unaccounted; otherwise it is at least a warning.
 
 Times: amreport prints only the run's date (`Date : March 3, 2010`), no clock time, so
 `started_at`/`ended_at` stay None rather than invent a time of day.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
+from parsers.textutil import problem_line
 
 _FOOTER = re.compile(r"\(brought to you by Amanda version [^)\n]*\)")
 _SUBJECT = re.compile(
@@ -36,6 +39,24 @@ _DLE_PROBLEM = re.compile(
 _RUN_PROBLEMS = (
     re.compile(r"^\*\*\* A TAPE ERROR OCCURRED: (?P<msg>.*)$", re.M),
     re.compile(r"^\*\*\* THE DUMPS DID NOT FINISH PROPERLY!$", re.M),
+)
+# Section titles amreport writes; any other 'TITLE:' line is a damaged or unknown one.
+_SECTION_TITLE = re.compile(r"^[\f \t]*(?P<title>[A-Z][A-Z/ ]*[A-Z]):[ \t]*$", re.M)
+_KNOWN_SECTIONS = frozenset(
+    {
+        "DUMP SUMMARY",
+        "FAILURE DUMP SUMMARY",
+        "STRANGE DUMP SUMMARY",
+        "FAILED DUMP DETAILS",
+        "STRANGE DUMP DETAILS",
+        "STATISTICS",
+        "USAGE BY TAPE",
+        "NOTES",
+    }
+)
+# amreport's own words for a problem; in a report read as success they are unaccounted.
+_PROBLEM_WORD = re.compile(
+    r"\b(?:FAILED|FAILURE|FAIL|FATAL|ERROR|WARNING|MISSING|STRANGE|PARTIAL)\b"
 )
 _UNIT_BYTES = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _HEAD_WORDS = {
@@ -181,9 +202,27 @@ def _run_status(
     tag = _SUBJECT.search(mail.subject)
     if tag and tag["tag"]:
         statuses.append(Status.WARNING if tag["tag"].upper() == "STRANGE" else Status.FAILED)
-    if not dles and "DUMP SUMMARY:" not in body:
+    if not dles or _unaccounted(body):
         statuses.append(Status.WARNING)
     return Status.worst(statuses)
+
+
+def _unaccounted(body: str) -> list[str]:
+    """Evidence a success reading does not account for: an unknown section title (a
+    damaged 'FAILURE DUMP SUMMARY:') or one of amreport's problem words anywhere."""
+    found = [
+        f"unknown section {m['title']!r}"
+        for m in _SECTION_TITLE.finditer(body)
+        if m["title"] not in _KNOWN_SECTIONS
+    ]
+    word = _PROBLEM_WORD.search(body)
+    if word is not None:
+        start = body.rfind("\n", 0, word.start()) + 1
+        end = body.find("\n", word.end())
+        found.append(body[start : end if end >= 0 else len(body)].strip()[:200])
+    elif problem := problem_line(body):  # 'estimate of level 1 failed' in the NOTES
+        found.append(problem)
+    return found
 
 
 def _message(body: str, problems: list[str], dles: dict[tuple[str, str], _Dle]) -> str:
@@ -192,8 +231,15 @@ def _message(body: str, problems: list[str], dles: dict[tuple[str, str], _Dle]) 
         return "; ".join(problems)
     if not dles and "DUMP SUMMARY:" not in body:
         return "no DUMP SUMMARY (report cut off)"
+    if not dles:
+        return "no DLE in the DUMP SUMMARY (success not proven)"
     bad = sum(1 for dle in dles.values() if dle.status is not Status.SUCCESS)
-    return f"{bad} of {len(dles)} DLEs with problems" if bad else f"{len(dles)} DLEs dumped"
+    if bad:
+        return f"{bad} of {len(dles)} DLEs with problems"
+    doubts = _unaccounted(body)
+    if doubts:
+        return f"{len(dles)} DLEs dumped, but success not proven: {doubts[0]}"
+    return f"{len(dles)} DLEs dumped"
 
 
 def _objects(dles: dict[tuple[str, str], _Dle]) -> tuple[ReportObject, ...]:

@@ -5,8 +5,10 @@ A mail holds optional job log lines and then one or more job reports, each a hea
 lines that end with `Termination:`. Every report becomes one `Report`; restore, verify,
 copy and admin jobs are reports too (their key sets differ). The Termination text gives
 the status (Verify Differences is a warning); a report cut off before it is a warning,
-or failed when its header carries `Error:`. The job's client and FileSet make the one
-object; a verify job adds one `file` object per file that differs.
+or failed when its header carries `Error:`. Only a plain `<Type> OK` is a success, and
+only when no daemon status, error count or logged Error/Warning of the job says otherwise.
+The job's client and FileSet make the one object; a verify job adds one `file` object per
+file that differs.
 
 Times: report stamps carry no zone (`23-Okt-2025 15:46:43`, the Director's locale), so
 they are read in the zone of the mail's Date header, or UTC when the mail has none.
@@ -20,7 +22,7 @@ from datetime import datetime, tzinfo
 
 from parsers.mailview import MailView
 from parsers.model import Report, ReportObject, Status
-from parsers.textutil import parse_dash_month_datetime, zone_of
+from parsers.textutil import parse_dash_month_datetime, problem_line, zone_of
 
 # Every pattern here stays linear on hostile text (a 1 MB mail of blank lines, spaces or
 # brackets): runs are read from their start only (`(?<!…)`), `^` is followed by
@@ -76,6 +78,8 @@ class _Block:
     fields: dict[str, str] = field(default_factory=dict)
     preface: list[str] = field(default_factory=list)
     closed: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    trailer: list[str] = field(default_factory=list)
 
 
 def _clean_line(line: str) -> str:
@@ -103,7 +107,10 @@ def _add_field(block: _Block, line: str) -> bool:
     if not m:
         return False
     key = m["key"].strip()
-    block.fields.setdefault(key, (m["value"] or "").strip())
+    value = (m["value"] or "").strip()
+    if block.fields.setdefault(key, value) != value:
+        # A key given twice with two values: the second one is not accounted for.
+        block.conflicts.append(f"{key}: {value}")
     if key == "Termination":
         block.closed = True
     return True
@@ -136,6 +143,8 @@ def _split_blocks(lines: list[str]) -> list[_Block]:
             _add_field(current, line)
         current.preface, pending = pending, []
         blocks.append(current)
+    if blocks:
+        blocks[-1].trailer = pending  # what follows the last report is read for doubts
     return blocks
 
 
@@ -157,13 +166,48 @@ def _job_name(job: str) -> str:
 
 
 def _status(termination: str, flag: str) -> Status:
-    """The status the Termination text (and an `Error:` header) stands for."""
+    """The status the Termination text (and an `Error:` header) stands for.
+
+    Success is only the Director's own plain `<Type> OK` (or `Copying -- OK`); any other
+    wording with 'OK' in it (`-- with warnings`, a damaged word) is a warning.
+    """
     text = termination.lower()
     if any(word in text for word in ("error", "fatal", "fail", "cancel")) or flag.endswith("error"):
         return Status.FAILED
     if not text or "warning" in text or "differences" in text:
         return Status.WARNING
-    return Status.SUCCESS if re.search(r"\bok\b", text) else Status.WARNING
+    return Status.SUCCESS if _PLAIN_OK.match(termination.strip()) else Status.WARNING
+
+
+_PLAIN_OK = re.compile(r"^[A-Za-z]+(?: --)? OK$")
+_ERROR_COUNT_KEY = re.compile(r"\berrors$", re.I)
+
+
+def _doubts(block: _Block, jobid: str) -> list[str]:
+    """Failure or warning evidence in a report whose Termination says OK.
+
+    A daemon termination status other than OK, a non-zero error count or an Error or
+    Warning logged for the job all mean the OK is not the whole story.
+    """
+    found: list[str] = []
+    for key, value in block.fields.items():
+        daemon_not_ok = key.lower().endswith("termination status") and value.strip() != "OK"
+        errors_counted = bool(_ERROR_COUNT_KEY.search(key)) and value.strip() not in ("", "0")
+        if daemon_not_ok or errors_counted:
+            found.append(f"{key}: {value}")
+    found.extend(block.conflicts)
+    # A second Termination or daemon status outside the block (before or after it).
+    for line in (*block.preface, *block.trailer):
+        m = _KEY_VALUE.match(line.strip())
+        key, value = (m["key"].strip().lower(), (m["value"] or "").strip()) if m else ("", "")
+        stray_end = key.endswith("termination") and not _PLAIN_OK.match(value)
+        if stray_end or (key.endswith("termination status") and value != "OK"):
+            found.append(line.strip())
+    around = "\n".join([*block.preface, *block.trailer])
+    problem = _first_problem(block, jobid) or problem_line(around)
+    if problem:
+        found.append(problem)
+    return found
 
 
 def _job_type(block: _Block) -> str:
@@ -271,10 +315,15 @@ def _report(block: _Block, product: str, tz: tzinfo) -> Report:
     jobid = fields.get("JobId") or fields.get("Current JobId") or block.jobid
     termination = fields.get("Termination", "")
     status = _status(termination, block.flag)
+    doubts = _doubts(block, jobid) if status is Status.SUCCESS else []
+    if doubts:
+        status = Status.WARNING
     # Partial corpus reports: cut off before Termination the outcome is unknown, so a
     # warning (issue-bareos-2233…, bacularis-web-8…), unless the header already says
     # Error (issue-bareos-1774…). Whatever fields survived are still reported.
     headline = termination or "no Termination line (report cut off)"
+    if doubts:
+        headline = f"{headline}, but {doubts[0]}"[:_MAX_MESSAGE]
     objects = _job_object(block, status, headline)
     if _job_type(block) == "verify":
         objects.extend(_differences(block.preface))

@@ -6,8 +6,9 @@ The subject comes from `notify_success_arg`/`notify_failure_arg`, by default
 `<path to log>:` and the server log (`<time>: burp[pid] …`), or only an error buffer.
 The subject gives the status; `WARNING:` lines in the log make a succeeded run a warning
 even when the subject lacks the count (protocol 2, issue #631). Without a subject (a saved
-body) the log decides: ERROR lines fail it, WARNING lines warn. A `Subject:` line quoted at
-the top of a saved or forwarded body stands in for a missing subject.
+body) ERROR lines fail it and anything else is a warning, since only the subject proves a
+success. A `Subject:` line quoted at the top of a saved or forwarded body stands in for a
+missing subject.
 
 Times: log stamps carry their offset when burp prints one (`+0100`); otherwise they are
 read in the zone of the mail's Date header, or UTC when the mail has none.
@@ -113,12 +114,18 @@ def _client(subject: re.Match[str] | None, log: _Log, body: str) -> str:
 
 
 def _status(subject: re.Match[str] | None, log: _Log) -> Status:
-    """Failed per subject (or logged errors without one), warning for any warning."""
+    """Failed per subject (or logged errors without one), warning for any warning.
+
+    Only the notify subject's 'succeeded' proves a success: a saved body without it is
+    at best a warning, and so is a success whose log holds ERROR lines.
+    """
     failed = bool(log.errors) if subject is None else subject["result"].lower() == "failed"
     if failed:
         return Status.FAILED
-    counted = subject is not None and (subject["with"] or int(subject["count"] or 0) > 0)
-    return Status.WARNING if counted or log.warnings else Status.SUCCESS
+    if subject is None:
+        return Status.WARNING
+    counted = subject["with"] or int(subject["count"] or 0) > 0
+    return Status.WARNING if counted or log.warnings or log.errors else Status.SUCCESS
 
 
 def _message(status: Status, subject: re.Match[str] | None, log: _Log) -> str:
@@ -126,6 +133,10 @@ def _message(status: Status, subject: re.Match[str] | None, log: _Log) -> str:
     if status is Status.FAILED:
         candidates = log.errors + [line for line in log.other if _ERRORISH.search(line)]
         return candidates[0][:_MAX_MESSAGE] if candidates else "backup failed"
+    if status is Status.WARNING and not log.warnings and not (subject and subject["count"]):
+        if log.errors:
+            return f"succeeded, but the log has errors: {log.errors[0]}"[:_MAX_MESSAGE]
+        return "no burp notify subject: success not proven"
     if status is Status.WARNING:
         count = int(subject["count"]) if subject and subject["count"] else len(log.warnings)
         first = f": {log.warnings[0]}" if log.warnings else ""

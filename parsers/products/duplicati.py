@@ -23,7 +23,7 @@ from typing import Any
 
 from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, Status
-from parsers.textutil import zone_of
+from parsers.textutil import doubted, zone_of
 
 # The value ends at its last non-space: `.*?\s*$` retried the trailing blanks (and, under
 # re.M, every blank line after them) at every character, quadratic on a hostile body.
@@ -204,7 +204,7 @@ class DuplicatiParser:
         name = _BACKUP_NAME.search(body)
         machine = _MACHINE_NAME.search(body)
         operation = fields.get("MainOperation") or (heading["op"] if heading else "Backup")
-        status, message = _status_and_message(fields, body, whole)
+        status, message = doubted(*_status_and_message(fields, body, whole), body)
         tz = zone_of(mail.date)
         uploaded = _UPLOADED.search(body)
         report = Report(

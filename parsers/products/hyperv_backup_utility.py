@@ -7,6 +7,8 @@ SUCCESS, a warning when an ERROR was followed by SUCCESS (the tool still counts 
 successful, issue #27), success otherwise. The subject's N/M decides too: N = M success,
 N = 0 failed, else warning; the report takes the worst of subject and objects. A log
 ERROR not tied to a VM fails the run. The subject may be quoted in a saved body.
+Without the N/M count, or with a log line whose level or stamp cannot be read, the run
+is at least a warning: success is only proven by the tool's own markers.
 
 Times: log stamps carry no zone; they are read in the zone of the mail's Date header,
 or UTC when the mail has none.
@@ -27,12 +29,16 @@ _COUNT = re.compile(
     r"Hyper-V Backup Utility(?: Log)? (?P<ok>\d+)/(?P<total>\d+) VMs Successful", re.I
 )
 _LOG_LINE = re.compile(
-    r"^(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \[(?P<level>[A-Z]+)\]\s+"
+    r"^(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \[(?P<level>[^\]\s]{1,20})\]\s+"
     r"(?:\(VM:(?P<vm>[^)]*)\)\s*)?(?P<text>.*)$"
 )
 _LOG_MARKER = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?:INFO|ERROR|SUCCESS|WARNING)\] \(VM:", re.M
 )
+_LEVELS = frozenset({"INFO", "WARNING", "ERROR", "SUCCESS"})
+# A problem level written anywhere in a line the log reader could not take as a log line
+# (a damaged stamp): evidence the run may not have gone well.
+_STRAY_PROBLEM = re.compile(r"\[(?:ERROR|WARNING)\]", re.I)
 _MAX_MESSAGE = 300
 
 
@@ -51,6 +57,7 @@ class _Log:
 
     vms: dict[str, _Vm] = field(default_factory=dict)
     run_errors: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
     stamps: list[datetime] = field(default_factory=list)
 
 
@@ -65,6 +72,10 @@ def _stamp(text: str, tz: tzinfo) -> datetime | None:
 def _record(log: _Log, m: re.Match[str]) -> list[str] | None:
     """Fold one log line into `log`; return the message list later lines continue."""
     level, vm_name, text = m["level"], m["vm"], m["text"].strip()
+    if level not in _LEVELS:
+        # A level the tool does not write (a damaged line): unaccounted, so a warning.
+        log.unread.append(f"unreadable log level [{level}]: {text}"[:_MAX_MESSAGE])
+        level = "WARNING"
     if vm_name is None:
         if level == "ERROR":
             log.run_errors.append(text)
@@ -99,6 +110,8 @@ def _read_log(body: str, tz: tzinfo) -> _Log:
         elif continued and line and line != "...":  # '...' = lines elided in the issue
             continued[-1] = f"{continued[-1]} {line}"
         else:
+            if _STRAY_PROBLEM.search(line):
+                log.unread.append(f"unreadable log line: {line}"[:_MAX_MESSAGE])
             continued = None
     return log
 
@@ -124,7 +137,9 @@ def _objects(log: _Log) -> tuple[ReportObject, ...]:
 def _message(count: re.Match[str] | None, log: _Log) -> str:
     """`N/M VMs Successful` plus the first error in the log."""
     parts = [f"{count['ok']}/{count['total']} VMs Successful"] if count else []
-    errors = log.run_errors + [e for vm in log.vms.values() for e in vm.errors]
+    if count is None and log.vms:
+        parts.append("no 'N/M VMs Successful' count found (success not proven)")
+    errors = log.run_errors + [e for vm in log.vms.values() for e in vm.errors] + log.unread
     if errors:
         parts.append(errors[0])
     return "; ".join(parts)[:_MAX_MESSAGE]
@@ -157,7 +172,9 @@ class HyperVBackupUtilityParser:
             statuses.append(subject_status)
         if log.run_errors:
             statuses.append(Status.FAILED)
-        if not statuses:
+        if count is None or log.unread or not statuses:
+            # Success needs the tool's own 'N/M VMs Successful' count and a log read
+            # in full; without either it is not proven.
             statuses.append(Status.WARNING)
         report = Report(
             product="hyperv-backup-utility",

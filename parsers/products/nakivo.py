@@ -29,7 +29,7 @@ from parsers.products._htmltable import (
     tables,
     text_table,
 )
-from parsers.textutil import parse_loose_datetime, parse_size
+from parsers.textutil import doubted, parse_loose_datetime, parse_size
 
 PRODUCT = "nakivo"
 
@@ -154,13 +154,19 @@ class NakivoParser:
         details = records(found, _COLUMNS, ("name", "status"))
         fields, _ = label_values(all_rows(found, details), _FIELDS)
         kind = fields.get("kind", "")
-        status = phrase_status(mail.subject) or phrase_status(fields.get("status", ""))
+        # Subject and Status field are both the product's own verdict: the worse of the
+        # two counts, so a damaged or reworded subject cannot outvote a 'Warning' field.
+        stated = [
+            s for s in (phrase_status(mail.subject), phrase_status(fields.get("status", ""))) if s
+        ]
+        status = Status.worst(stated) if stated else None
         objects = _objects(details, kind, status or Status.SUCCESS)
-        if status is None and objects:
-            status = Status.worst([o.status for o in objects])
+        if objects:
+            status = Status.worst([o.status for o in objects] + stated)
         job = fields.get("job") or _subject_job(mail.subject)
         if status is None or not job:
             return []
+        status, message = doubted(status, fields.get("message", ""), mail.body)
         return [
             Report(
                 product=PRODUCT,
@@ -170,7 +176,7 @@ class NakivoParser:
                 status=status,
                 started_at=_stamp(fields.get("start"), tz),
                 ended_at=_stamp(fields.get("end"), tz),
-                message=fields.get("message", ""),
+                message=message,
                 size_bytes=_size(fields.get("size")),
                 transferred_bytes=_size(fields.get("transferred")),
                 objects=tuple(objects),

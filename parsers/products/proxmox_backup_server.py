@@ -4,7 +4,9 @@ Both the legacy mails (PBS ≤ 3.1, text plus a `<pre>` HTML copy) and the notif
 system's templates (PBS 3.2+) are read. The subject ends in 'successful' or 'failed';
 there is no warning level. Mails carry no run times except the garbage collection's
 task ID (UPID), whose start time is a Unix epoch and so needs no zone guess.
-Other mails from PBS (package updates, tape load requests, tests) are ignored.
+Other mails from PBS (package updates, tape load requests, tests) are ignored; a PBS mail
+with a subject worded otherwise is read from the body's status sentence (a success there
+is only a warning) or left for the Inbox, never ignored.
 """
 
 from __future__ import annotations
@@ -94,9 +96,13 @@ class ProxmoxBackupServerParser:
             head = kind.subject.search(subject)
             if head is not None:
                 return [_report(kind, head, mail)]
-        if _NOT_JOBS.search(subject) or mail.from_name.lower().startswith(_AUTHOR):
+        if _NOT_JOBS.search(subject):
             raise IgnoreMail(f"Proxmox Backup Server notice, not a job result: {subject!r}")
-        return []
+        # A PBS mail whose subject is worded in a way not known here is no proof of
+        # anything: the body's own status sentence decides, and without one the mail
+        # goes to the Inbox (an empty reading) instead of being ignored.
+        report = _body_report(mail, subject)
+        return [report] if report is not None else []
 
 
 def _report(kind: JobKind, head: re.Match[str], mail: MailView) -> Report:
@@ -104,7 +110,9 @@ def _report(kind: JobKind, head: re.Match[str], mail: MailView) -> Report:
     body = unquote_body(mail.body)
     groups = head.groupdict()
     store = groups["store"]
-    failed = head.group("res") == "failed"
+    # The body's own status sentence can only make it worse: a 'successful' subject over
+    # a 'failed' sentence (damaged, edited or templated differently) is not a success.
+    failed = head.group("res") == "failed" or _sentence_failed(body)
     job_id = (find_field(body, "Job ID") or groups.get("id") or "").strip()
     objects = _objects(kind, body, failed)
     return Report(
@@ -117,6 +125,48 @@ def _report(kind: JobKind, head: re.Match[str], mail: MailView) -> Report:
         message=_message(body, store, groups.get("remote"), len(objects)),
         size_bytes=_size(kind, body),
         objects=objects,
+    )
+
+
+_SENTENCE_KINDS = {
+    "garbage collection": "garbage-collection",
+    "verification": "verify",
+    "pruning": "prune",
+    "synchronization": "sync",
+    "tape backup": "tape-backup",
+}
+
+
+def _sentence_failed(body: str) -> bool:
+    """Whether any status sentence of the body says the job failed."""
+    return any(" failed" in m.group(1) for m in _SENTENCE.finditer(body))
+
+
+def _body_report(mail: MailView, subject: str) -> Report | None:
+    """A report read from the body's status sentence alone (subject not recognised).
+
+    A failure sentence is a failure; a success sentence is only a warning, since the
+    subject that should confirm it is not one PBS is known to send.
+    """
+    body = unquote_body(mail.body)
+    m = _SENTENCE.search(body)
+    if m is None:
+        return None
+    sentence = m.group(1).strip()
+    kind = next(
+        (v for k, v in _SENTENCE_KINDS.items() if sentence.lower().startswith(k)), "unknown"
+    )
+    store = (find_field(body, "Datastore") or "").strip()
+    failed = _sentence_failed(body)
+    note = "" if failed else " (subject not recognised, success not proven)"
+    return Report(
+        product=PRODUCT,
+        job_type=kind,
+        job_name=store or kind,
+        host=_host(mail, body),
+        status=Status.FAILED if failed else Status.WARNING,
+        started_at=_upid_start(body),
+        message=f"{sentence}{note} - subject {subject!r}",
     )
 
 

@@ -2,8 +2,9 @@
 
 vzdump mails come in three generations (legacy sendmail ≤ 8.0, notification system 8.1,
 handlebars templates 8.2+); all carry a guest table (text and HTML) and the task log.
-One report per mail, one object per guest. Log times carry no zone: the zone of the
-Date header is used, or UTC when the mail has none.
+One report per mail, one object per guest. A success needs the subject's 'backup
+successful', a guest table and no ERROR/WARN line in the log (else a warning). Log times
+carry no zone: the zone of the Date header is used, or UTC when the mail has none.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ class VzdumpParser:
         if head is None and not guests:
             return []
         status = _status(head, guests, text)
+        doubt = _doubt(head, guests, text) if status is Status.SUCCESS else ""
+        if doubt:
+            status = Status.WARNING
         host = head.group("host").strip() if head else ""
         started, ended = _log_span(text, zone_of(mail.date))
         report = Report(
@@ -99,7 +103,7 @@ class VzdumpParser:
             status=status,
             started_at=started,
             ended_at=ended,
-            message=_message(head, guests, text),
+            message="; ".join(p for p in (_message(head, guests, text), doubt) if p),
             size_bytes=_total_size(text, guests),
             objects=tuple(_object(g, text) for g in guests),
         )
@@ -211,6 +215,25 @@ def _status(head: re.Match[str] | None, guests: list[Guest], text: str) -> Statu
     if "Backup job finished with errors" in text:
         statuses.append(Status.FAILED)
     return Status.worst(statuses)
+
+
+_LOG_PROBLEM = re.compile(r"\b(?i:error|warn|warning):(?:[ \t][^\n]*)?$", re.M)
+
+
+def _doubt(head: re.Match[str] | None, guests: list[Guest], text: str) -> str:
+    """Why a success reading is not proven ('' when it is).
+
+    vzdump proves a success with its subject's 'backup successful' and an 'ok' row per
+    guest; an ERROR or WARN line left in the log is not accounted for by either.
+    """
+    if head is None:
+        return "success not proven: no 'vzdump backup status' subject"
+    if not guests:
+        return "success not proven: no guest table"
+    problem = _LOG_PROBLEM.search(text)
+    if problem is not None:
+        return f"the log has {problem.group(0).strip()[:200]}"
+    return ""
 
 
 def _message(head: re.Match[str] | None, guests: list[Guest], text: str) -> str:

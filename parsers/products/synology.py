@@ -5,7 +5,9 @@ Danish and English status wording is read (Italian loosely). Partially completed
 skipped tasks are warnings, a missed schedule is a failure. The Active Backup reports
 are read from the subject (no body sample is known). Times in the body carry no zone:
 the Date header's zone is used, or UTC when the mail has none (saved bodies).
-The DSM 'Test Message' mail is recognised and ignored.
+The DSM 'Test Message' mail is recognised and ignored. Success needs DSM's own success
+wording as the whole task result (Active Backup) and no failure wording in the subject or
+the lead line (Hyper Backup); anything less is at most a warning.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, Status
 from parsers.textutil import (
     br_to_newlines,
+    doubted,
     find_field,
     parse_duration_words,
     parse_loose_datetime,
@@ -75,6 +78,13 @@ _ABB_TASK = re.compile(
     re.I,
 )
 _JOB_TYPES = {"business": "active-backup", "microsoft 365": "active-backup-m365"}
+# The whole result of a successful task, as DSM words it; nothing else is a success.
+_ABB_SUCCESS = re.compile(
+    r"(?:(?:er|is|has|was|has been|ist|wurde|è stata|è)\s+)?"
+    r"(?:fuldført|completed|abgeschlossen|erfolgreich(?:\s+abgeschlossen)?|completata|"
+    r"succeeded|successful)(?:\s+successfully)?\.?",
+    re.I,
+)
 
 
 class ActiveBackupParser:
@@ -96,9 +106,15 @@ class ActiveBackupParser:
             return []
         rest = head.group("rest").strip()
         task = _ABB_TASK.match(rest)
-        found = verdict(task.group("result") if task else rest)
+        result = task.group("result") if task else rest
+        found = verdict(result)
         if found is None:
             return []
+        body = br_to_newlines(unquote_body(mail.body)).splitlines()
+        found = _worst(found, *_problem_verdicts(body)) or found
+        if found.status is Status.SUCCESS and not _ABB_SUCCESS.fullmatch(result.strip()):
+            # A success word inside other wording ('partixlly completed') proves nothing.
+            found = Verdict(Status.WARNING, f"result not recognised: {result.strip()!r}")
         name = _unbracket(task.group("task")) if task else ""
         host = _unbracket(task.group("nas")) if task else _unbracket(head.group("prefix"))
         return [
@@ -202,7 +218,8 @@ class HyperBackupParser:
         subject = _subject(mail, body)
         lines = [line.strip() for line in body.splitlines() if line.strip()]
         lead = next((line for line in lines if not _is_quoted_header(line)), "")
-        found = verdict(subject) or verdict(lead)
+        # Any other line stating a failure, a partial run or a skip counts as well.
+        found = _worst(verdict(subject), verdict(lead), *_problem_verdicts(lines))
         if found is None:
             return []
         from_subject = _SUBJECT_TASK.search(subject)
@@ -212,20 +229,35 @@ class HyperBackupParser:
         task = _field(body, _TASK_LABELS) or subject_task or ""
         started = _start(body, mail)
         duration = parse_duration_words(_field(body, _DURATION_LABELS))
+        message = lead if lead and verdict(lead) else f"Hyper Backup task {found.label}"
+        status, message = doubted(found.status, message, body)
         return [
             Report(
                 product=PRODUCT,
                 job_type="hyper-backup",
                 job_name=task or "Hyper Backup",
                 host=_host(body, subject),
-                status=found.status,
+                status=status,
                 started_at=started,
                 ended_at=started + duration if started and duration is not None else None,
-                message=lead if lead and verdict(lead) else f"Hyper Backup task {found.label}",
+                message=message,
                 size_bytes=_source_total(lines),
                 transferred_bytes=parse_size(_field(body, _GROWTH_LABELS)),
             )
         ]
+
+
+def _problem_verdicts(lines: list[str]) -> list[Verdict]:
+    """The verdicts of body lines that state anything but a success."""
+    found = (verdict(line) for line in lines)
+    return [v for v in found if v is not None and v.status is not Status.SUCCESS]
+
+
+def _worst(*verdicts: Verdict | None) -> Verdict | None:
+    """The worst of the verdicts found: a failure in the lead line is never outvoted by a
+    success subject (a quoted or appended 'Subject:' line can say anything)."""
+    found = [v for v in verdicts if v is not None]
+    return max(found, key=lambda v: v.status.rank) if found else None
 
 
 def _subject(mail: MailView, body: str) -> str:

@@ -2,7 +2,9 @@
 
 A report names one client; its subject ends in 'success' or 'failed' after a newline the
 Lua script puts in it (so it arrives folded or garbled). A successful backup with logged
-warnings or errors is a warning. The mails do not name the server, so `host` is empty.
+warnings or errors is a warning, and so is one whose subject result or count line is
+missing or damaged (success is not proven). The mails do not name the server, so `host`
+is empty.
 Log times carry no zone: the Date header's zone is used, or UTC when the mail has none.
 An alert is a report of job type 'alert'.
 """
@@ -64,8 +66,12 @@ class UrBackupReportParser:
             return []
         counts = _COUNTS.search(body)
         warnings, errors = (int(counts["warnings"]), int(counts["errors"])) if counts else (0, 0)
+        # The log lines count too: a damaged count line must not hide a logged problem.
+        logged = [m["level"] for m in _LOG_LINE.finditer(body)]
+        warnings = max(warnings, logged.count("warning"))
+        errors = max(errors, logged.count("error"))
         result = head.groupdict().get("result") or ""
-        status = _status(result, warnings, errors)
+        status, doubt = _status(result, warnings, errors, proven=counts is not None)
         started, ended = _log_span(body, zone_of(mail.date))
         return [
             Report(
@@ -76,7 +82,7 @@ class UrBackupReportParser:
                 status=status,
                 started_at=started,
                 ended_at=ended,
-                message=_message(head, counts, body, status),
+                message=_message(head, counts, body, status) + doubt,
             )
         ]
 
@@ -100,24 +106,46 @@ class UrBackupAlertParser:
             return []
         missing = head["missing"]
         kind = (missing or head["ok"]).lower()
-        text = " ".join(unquote_body(mail.body).split())
+        body = unquote_body(mail.body)
+        text = " ".join(body.split())
+        # An all-clear whose body counts or logs problems is not a proven success.
+        doubted = not missing and _logged_problems(body)
         return [
             Report(
                 product=PRODUCT,
                 job_type="alert",
                 job_name=head["client"].strip(),
                 host="",  # the sender is a configured address, not the server
-                status=Status.FAILED if missing else Status.SUCCESS,
+                status=Status.FAILED if missing else Status.WARNING if doubted else Status.SUCCESS,
                 message=text or f"{kind} backup status {'not ' if missing else ''}OK",
             )
         ]
 
 
-def _status(result: str, warnings: int, errors: int) -> Status:
-    """Failed per the subject; a success with logged warnings or errors is a warning."""
+def _logged_problems(body: str) -> bool:
+    """Whether `body` counts or logs a warning or an error."""
+    counts = _COUNTS.search(body)
+    if counts is not None and (int(counts["warnings"]) or int(counts["errors"])):
+        return True
+    return any(m["level"] != "info" for m in _LOG_LINE.finditer(body))
+
+
+def _status(result: str, warnings: int, errors: int, *, proven: bool) -> tuple[Status, str]:
+    """Failed per the subject; a success with logged warnings or errors is a warning.
+
+    Success needs the script's own markers: 'success' at the end of the subject and the
+    '( N infos, N warnings, N errors)' line. Without either it is a warning, with the
+    reason (second item) to add to the message.
+    """
     if result.lower() == "failed":
-        return Status.FAILED
-    return Status.WARNING if warnings or errors else Status.SUCCESS
+        return Status.FAILED, ""
+    if warnings or errors:
+        return Status.WARNING, ""
+    if result.lower() != "success":
+        return Status.WARNING, " (success not proven: the subject gives no result)"
+    if not proven:
+        return Status.WARNING, " (success not proven: no infos/warnings/errors count line)"
+    return Status.SUCCESS, ""
 
 
 def _message(head: re.Match[str], counts: re.Match[str] | None, body: str, status: Status) -> str:

@@ -44,7 +44,13 @@ from parsers.products._htmltable import (
     tables,
     text_table,
 )
-from parsers.textutil import parse_clock, parse_loose_date, parse_loose_datetime, parse_size
+from parsers.textutil import (
+    doubted,
+    parse_clock,
+    parse_loose_date,
+    parse_loose_datetime,
+    parse_size,
+)
 
 PRODUCT = "veeam"
 
@@ -420,6 +426,11 @@ class VeeamParser:
             if not objects:
                 return []
             status = Status.worst([o.status for o in objects])
+        # The subject, the header's status cell and the objects all speak: the worst
+        # counts, and any problem wording left in a success is a warning.
+        stated = [s for s in (status, header.status if header else None) if s is not None]
+        status = Status.worst([*stated, *(o.status for o in objects)])
+        status, doubt = doubted(status, "", mail.body)
         job_name, org = _names(header, job_type, rest)
         start, end = _times(summary, _session_date(found, table_rows, mail, tz), tz)
         return [
@@ -431,7 +442,7 @@ class VeeamParser:
                 status=status,
                 started_at=start,
                 ended_at=end,
-                message=_message(notes, status, objects),
+                message="; ".join(p for p in (_message(notes, status, objects), doubt) if p),
                 size_bytes=_size(summary.get("backup_size")),
                 transferred_bytes=_size(summary.get("transferred")),
                 objects=tuple(objects),

@@ -3,7 +3,9 @@
 Reads the Backup NG / metadata markdown reports (the mail's text part; the HTML part
 holds the same data), the xo-server 5.x markdown reports, the older plain 'VM : …'
 blocks and the oldest 'vm.rollingBackup:' blocks. Skipped VMs are warnings; an
-interrupted run is a failure unless every VM succeeded (then a warning). Backup NG
+interrupted run is a failure unless every VM succeeded (then a warning). Success needs
+the report's own 'Global status: success' (or the subject's status) and every VM counted
+as succeeded; a missing or unreadable status, or a report without VMs, is a warning. Backup NG
 prints times without a zone ('Monday, July 9th 2018, 12:14:43 am'): the Date header's
 zone is used, or UTC when the mail has none; 5.x and older times carry their offset.
 """
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from parsers.mailview import MailView
 from parsers.model import IgnoreMail, Report, ReportObject, Status
 from parsers.textutil import (
+    doubted,
     find_field,
     month_number,
     parse_loose_datetime,
@@ -41,7 +44,7 @@ _BODY_MARK = re.compile(
     re.I | re.M,
 )
 _SECTION = re.compile(
-    r"^#{1,2}\s+\d+\s+(?P<kind>Failures?|Skipped|Interrupted|Success(?:es)?)\s*$", re.I
+    r"^#{1,2}\s+(?P<count>\d+)\s+(?P<kind>Failures?|Skipped|Interrupted|Success(?:es)?)\s*$", re.I
 )
 _VM_HEADING = re.compile(r"^###\s+(?P<name>\S(?:.*\S)?)\s*$")
 _ANCIENT_BLOCK = re.compile(r"^\s*vm\.(?P<method>\w+):\s*$")
@@ -116,36 +119,51 @@ def _clean(line: str) -> str:
 
 def _markdown_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -> Report:
     """A report from the markdown layout ('## Global status', '## n Failures', '### VM')."""
-    header, blocks = _markdown_blocks(lines)
+    header, blocks, sections = _markdown_blocks(lines)
     head = "\n".join(header)
     successes = (find_field(head, "Successes") or "").strip()
-    global_status = _global_status(head, subject, successes)
-    statuses = [b.status for b in blocks] + ([global_status] if global_status else [])
+    global_status = _global_status("\n".join(lines), subject, successes)
+    # Success is proven only by the report's own 'Global status: success' (or the
+    # subject's) with every VM accounted for; an unreadable status is a warning.
+    doubt = _doubt(global_status, successes)
+    statuses = [*(b.status for b in blocks), *sections]
+    statuses.append(global_status or Status.WARNING)
+    if doubt:
+        statuses.append(Status.WARNING)
     meta = bool(subject and subject.group("meta")) or any(b.kind != "vm" for b in blocks)
+    status, message = doubted(
+        Status.worst(statuses),
+        "; ".join(p for p in (_summary(head, successes), doubt) if p),
+        "\n".join(lines),
+    )
     return Report(
         product=PRODUCT,
         job_type="metadata-backup" if meta else _job_type(head),
         job_name=_job_name(subject, head),
         host="",
-        status=Status.worst(statuses),
+        status=status,
         started_at=_xo_datetime(find_field(head, "Start time"), tz),
         ended_at=_xo_datetime(find_field(head, "End time"), tz),
-        message=_summary(head, successes),
+        message=message,
         size_bytes=parse_size(find_field(head, "Size") or ""),
         transferred_bytes=parse_size(find_field(head, "Transfer size") or ""),
         objects=tuple(_object(b) for b in blocks),
     )
 
 
-def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block]]:
-    """The header lines (before the first status section) and the VM blocks."""
+def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block], list[Status]]:
+    """The header lines (before the first status section), the VM blocks and the
+    statuses of the non-empty sections ('## 2 Failures' counts even without its VMs)."""
     header: list[str] = []
     blocks: list[Block] = []
+    sections: list[Status] = []
     section: Status | None = None
     for line in lines:
         m = _SECTION.match(line)
         if m is not None:
             section = _section_status(m.group("kind"))
+            if m.group("count") != "0":
+                sections.append(section)
             continue
         heading = _VM_HEADING.match(line)
         if heading is not None and section is not None:
@@ -154,7 +172,17 @@ def _markdown_blocks(lines: list[str]) -> tuple[list[str], list[Block]]:
             blocks[-1].lines.append(line)
         elif section is None:
             header.append(line)
-    return header, blocks
+    return header, blocks, sections
+
+
+def _doubt(global_status: Status | None, successes: str) -> str:
+    """Why a success is not proven ('' when it is, or when the run is not a success)."""
+    if global_status is None:
+        return "no readable global status (success not proven)"
+    m = re.match(r"(\d+)\s*/\s*(\d+)", successes)
+    if global_status is Status.SUCCESS and m is not None and m.group(1) != m.group(2):
+        return f"only {successes} VMs succeeded"
+    return ""
 
 
 def _section_status(kind: str) -> Status:
@@ -172,15 +200,25 @@ def _new_block(title: str, status: Status) -> Block:
     return Block(rest.strip(), status, kind=kind) if kind and rest else Block(title, status)
 
 
-def _global_status(head: str, subject: re.Match[str] | None, successes: str) -> Status | None:
+def _global_status(text: str, subject: re.Match[str] | None, successes: str) -> Status | None:
     """The run status from 'Global status:' (or the subject); interrupted-but-all-ok warns."""
-    raw = (find_field(head, "Global status") or "").strip().lower()
-    if not raw and subject is not None:
-        raw = (subject.group("s1") or subject.group("s2") or "").lower()
-    status = _STATUS_WORDS.get(raw)
+    raws = [m.group(1).strip().lower() for m in _GLOBAL_STATUS.finditer(text)]
+    if not raws and subject is not None:
+        raws = [(subject.group("s1") or subject.group("s2") or "").lower()]
+    # Every 'Global status' line counts (a second one is not outvoted by the first);
+    # a word that is not a status is a warning.
+    found = [_one_global_status(raw, successes) for raw in raws if raw]
+    return Status.worst(found) if found else None
+
+
+_GLOBAL_STATUS = re.compile(r"^[ \t>*•\-]*Global status[ \t]*:[ \t]*(.*?)[ \t]*$", re.I | re.M)
+
+
+def _one_global_status(raw: str, successes: str) -> Status:
+    """The status one 'Global status' word stands for; interrupted-but-all-ok warns."""
     if raw == "interrupted" and _all_succeeded(successes):
         return Status.WARNING
-    return status
+    return _STATUS_WORDS.get(raw, Status.WARNING)
 
 
 def _all_succeeded(successes: str) -> bool:
@@ -243,12 +281,26 @@ def _plain_report(subject: re.Match[str] | None, lines: list[str], tz: tzinfo) -
         objects.append(ReportObject(name.group("name") if name else "?", "vm", status, message))
         starts.extend(d for d in [_xo_datetime(find_field(text, "Start time"), tz)] if d)
         ends.extend(d for d in [_xo_datetime(find_field(text, "End time"), tz)] if d)
+    # These reports carry no global status of their own; one found in the text (a newer
+    # report's header above or below) is evidence too.
+    global_raw = (find_field("\n".join(lines), "Global status") or "").strip().lower()
+    statuses = [o.status for o in objects]
+    statuses.extend(
+        _section_status(m.group("kind"))
+        for m in map(_SECTION.match, lines)
+        if m is not None and m.group("count") != "0"
+    )
+    if global_raw:
+        statuses.append(_STATUS_WORDS.get(global_raw, Status.WARNING))
+    # No VM read at all proves nothing: a warning, not an empty success.
+    status, message = doubted(Status.worst(statuses or [Status.WARNING]), "", "\n".join(lines))
     return Report(
         product=PRODUCT,
         job_type="backup",
         job_name=subject.group("job").strip() if subject else "Xen Orchestra backup",
         host="",
-        status=Status.worst([o.status for o in objects]),
+        status=status,
+        message=message,
         started_at=min(starts, default=None),
         ended_at=max(ends, default=None),
         objects=tuple(objects),
@@ -278,7 +330,8 @@ def _ancient_report(lines: list[str]) -> Report:
         job_type=re.sub(r"(?<!^)(?=[A-Z])", "-", method).lower() or "backup",
         job_name=tag or "Xen Orchestra backup",
         host="",
-        status=Status.worst([o.status for o in objects]),
+        # No VM read at all proves nothing: a warning, not an empty success.
+        status=Status.worst([o.status for o in objects] or [Status.WARNING]),
         objects=tuple(objects),
     )
 
