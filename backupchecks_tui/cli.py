@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 from sqlalchemy import Engine
 
 from backupchecks_tui import config as config_mod
@@ -28,6 +26,7 @@ from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound, un
 from backupchecks_tui.ingest import deadline, files
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, Role, require
+from backupchecks_tui.safe_text import clean, json_dumps
 from backupchecks_tui.services import operators, stats
 from parsers import Registry
 from store.engine import describe_url, session_scope
@@ -71,10 +70,18 @@ class AppContext:
 pass_ctx = click.make_pass_decorator(AppContext)
 
 
+def say(line: str, *, err: bool = False) -> None:
+    """Print one line as plain text, cleaned: lines quote paths, mail and server text
+    (an IMAP server's error line, a folder name), which must neither be read as Rich
+    markup (a path with `[/]` in it) nor put escape sequences into a terminal or a log
+    such as a cron job's fetch.log."""
+    click.echo(clean(line), err=err)
+
+
 def fail(error: BackupChecksError) -> NoReturn:
     """Print one plain line and exit with the error's code."""
-    # Not markup: the line names config sections such as [imap], which Rich would eat.
-    err_console.print(Text.assemble(("error:", "bold red"), " ", error.line), soft_wrap=True)
+    # click drops the colour when stderr is not a terminal (a log file stays plain).
+    click.echo(f"{click.style('error:', fg='red', bold=True)} {clean(error.line)}", err=True)
     sys.exit(error.exit_code)
 
 
@@ -268,7 +275,7 @@ def operator() -> None:
 def operator_add(app: AppContext, name: str, role: str) -> None:
     """Add operator NAME with ROLE, or change its role (Admin only)."""
     op = operators.set_role(app.engine, app.actor, name, Role(role.lower()))
-    click.echo(f"operator {op.login} is now {op.role}.")
+    say(f"operator {op.login} is now {op.role}.")
 
 
 @operator.command("list")
@@ -278,7 +285,7 @@ def operator_list(app: AppContext) -> None:
     me = app.actor.login
     for op in operators.list_operators(app.engine):
         marker = "  (you)" if op.login == me else ""
-        click.echo(f"{op.login:<24} {op.role}{marker}")
+        say(f"{op.login:<24} {op.role}{marker}")
 
 
 @main.command("set-password")
@@ -294,7 +301,7 @@ def set_password(app: AppContext, from_stdin: bool) -> None:
         else:
             value = getpass.getpass(f"IMAP password for {username}: ")
         secrets.store_password(username, secrets.Secret(value))
-        click.echo(f"password for {username} stored in the keyring.")
+        say(f"password for {username} stored in the keyring.")
         return
     secrets.store_password(username, secrets.Secret(""))  # raises the plain explanation
 
@@ -307,7 +314,7 @@ def parse_cmd(app: AppContext, file: str, as_json: bool) -> None:
     """Show what the parsers make of FILE (no database)."""
     result = app.registry.parse_bytes(Path(file).read_bytes())
     if as_json:
-        click.echo(json.dumps({"file": file, **result.to_json()}, indent=2, ensure_ascii=False))
+        click.echo(json_dumps({"file": file, **result.to_json()}))
         return
     from backupchecks_tui.render import print_parse_result  # noqa: PLC0415
 
@@ -344,7 +351,7 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield lambda _name, _done, _total: None
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -355,7 +362,7 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
         def update(name: str, done: int, total: int) -> None:
             if name not in tasks:
-                tasks[name] = bar.add_task(f"{label} {name}", total=total)
+                tasks[name] = bar.add_task(clean(f"{label} {name}"), total=total)
             bar.update(tasks[name], completed=done, total=total)
 
         yield update
@@ -380,8 +387,8 @@ def import_cmd(app: AppContext, paths: Sequence[str]) -> None:
 
 def _finish(run_stats: IngestStats, seconds: float) -> None:
     for failure in run_stats.failures[:20]:
-        err_console.print(f"failed: {failure}", markup=False)
-    click.echo(run_stats.summary(seconds))
+        say(f"failed: {failure}", err=True)
+    say(run_stats.summary(seconds))
     if run_stats.errors or run_stats.failed:
         sys.exit(1)
 
@@ -399,7 +406,7 @@ def fetch_cmd(app: AppContext) -> None:
             app.engine,
             app.actor,
             update,
-            warn=lambda line: err_console.print(f"warning: {line}", markup=False),
+            warn=lambda line: say(f"warning: {line}", err=True),
         )
     if outcome.missed:
         click.echo(f"{outcome.missed} expected runs did not report: marked missed.")
@@ -439,13 +446,13 @@ def stats_cmd(app: AppContext, as_json: bool) -> None:
     """Counts of mails by state, customers, jobs and runs; last fetch per folder."""
     data = stats.collect(app.engine)
     if as_json:
-        click.echo(json.dumps(data.to_json(), indent=2))
+        click.echo(json_dumps(data.to_json()))
         return
     for key, value in data.to_json().items():
         if key != "last_fetch":
-            click.echo(f"{key:<18} {value}")
+            say(f"{key:<18} {value}")
     for folder, when in data.last_fetch.items():
-        click.echo(f"last fetch {folder}: {when or 'never'}")
+        say(f"last fetch {folder}: {when or 'never'}")
 
 
 @main.command("export-eml")
@@ -461,7 +468,7 @@ def export_eml(app: AppContext, mail_id: int, output: str | None) -> None:
         raw = raw_message(mail)
     if output:
         Path(output).write_bytes(raw)
-        click.echo(f"wrote {len(raw)} bytes to {output}", err=True)
+        say(f"wrote {len(raw)} bytes to {output}", err=True)
     else:
         sys.stdout.buffer.write(raw)
         sys.stdout.flush()

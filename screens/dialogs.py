@@ -13,6 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from backupchecks_tui.safe_text import clean, one_line
 from screens.commands import Command
 
 
@@ -29,9 +30,11 @@ class PromptDialog(ModalScreen[PromptResult]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+        """`title` and `value` may quote a mail (a sender domain as the suggested
+        customer): both are shown cleaned, on one line."""
         super().__init__()
-        self.title_text = title
-        self.value = value
+        self.title_text = clean(title)
+        self.value = one_line(value)
         self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
@@ -91,7 +94,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def __init__(self, question: str) -> None:
         super().__init__()
-        self.question = question
+        self.question = clean(question)
 
     def compose(self) -> ComposeResult:
         """The question and the keys."""
@@ -111,7 +114,7 @@ class TableScreen(ModalScreen[None]):
 
     def __init__(self, title: str, table: Table) -> None:
         super().__init__()
-        self.title_text = title
+        self.title_text = clean(title)
         self.table = table
 
     def compose(self) -> ComposeResult:

@@ -29,6 +29,9 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from backupchecks_tui.safe_text import clean, one_line
+from screens.style import shown
+
 K = TypeVar("K")
 
 SAVE_KEYS = "ctrl+s,f2"
@@ -62,7 +65,7 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         """`enter_needs_choice`: enter on an empty box before any up/down picks nothing
         (for choices that act at once, such as closing a ticket)."""
         super().__init__()
-        self.title_text = title
+        self.title_text = clean(title)
         self.source = source
         self.placeholder = placeholder
         self.empty = empty
@@ -95,9 +98,7 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         options = self.query_one("#picker-list", OptionList)
         options.clear_options()
         if entries:
-            options.add_options(
-                [Option(label if isinstance(label, Text) else Text(label)) for _, label in entries]
-            )
+            options.add_options([Option(shown(label)) for _, label in entries])
             options.highlighted = 0
         else:
             options.add_option(Option(Text(self.empty, style="dim"), disabled=True))
@@ -143,8 +144,8 @@ class ChecklistDialog(ModalScreen[list[int] | None]):
 
     def __init__(self, title: str, entries: Sequence[tuple[int, Text]]) -> None:
         super().__init__()
-        self.title_text = title
-        self.entries = list(entries)
+        self.title_text = clean(title)
+        self.entries = [(key, shown(label)) for key, label in entries]
 
     def compose(self) -> ComposeResult:
         """Title, the list, the hint."""
@@ -175,8 +176,8 @@ class TextDialog(ModalScreen[str | None]):
 
     def __init__(self, title: str, text: str = "") -> None:
         super().__init__()
-        self.title_text = title
-        self.text = text
+        self.title_text = clean(title)
+        self.text = clean(text)
 
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
@@ -228,13 +229,15 @@ class FollowUpForm(ModalScreen[FormResult | None]):
         fixed_scope: str = "",
     ) -> None:
         super().__init__()
+        # The prefills quote job, object and customer names from mails: shown cleaned
+        # (what is saved is what the person saw and kept).
         self.kind = kind
-        self.heading = heading
-        self.title_value = title
-        self.code_value = code
-        self.text_value = text
-        self.scopes = list(scopes)
-        self.fixed_scope = fixed_scope
+        self.heading = clean(heading)
+        self.title_value = one_line(title)
+        self.code_value = one_line(code)
+        self.text_value = clean(text)
+        self.scopes = [one_line(label) for label in scopes]
+        self.fixed_scope = one_line(fixed_scope)
 
     def compose(self) -> ComposeResult:
         """Fields for a ticket or a remark."""

@@ -15,7 +15,6 @@ from textual.widgets import DataTable, Input, RichLog, Static
 
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
-from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import inbox
 from screens.base import AreaScreen
 from screens.commands import Command, bindings
@@ -23,6 +22,7 @@ from screens.dialogs import PromptDialog
 from screens.style import literal
 from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
+from screens.widgets.run_detail import capped
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
@@ -138,7 +138,8 @@ class InboxScreen(AreaScreen):
         if mail_id is None:
             log.write(Text("The inbox is empty: every mail became a run.", style="dim"))
             return
-        log.write(Text(clean(inbox.mail_text(self.bc_app.workspace.engine, mail_id))))
+        text = inbox.mail_text(self.bc_app.workspace.engine, mail_id)
+        log.write(capped(text, f"the whole mail: backupchecks-tui export-eml {mail_id}"))
         log.scroll_home(animate=False)
 
     @on(DataTable.RowHighlighted, "#mails")

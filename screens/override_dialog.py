@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from backupchecks_tui.errors import BackupChecksError
-from backupchecks_tui.safe_text import one_line
+from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.services import overrides
 from backupchecks_tui.services.checks import RunDetail
 from store.models import Override
@@ -66,6 +66,18 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         self.detail = detail
         self.zone = zone
         self.initial = initial
+        # Input id → (what the field was filled with, the raw value behind it).
+        self.prefilled: dict[str, tuple[str, str]] = {}
+
+    def _prefill(self, widget_id: str, raw: str, limit: int = 0) -> str:
+        """What an Input shows for a raw, mail-derived value (cleaned, one line).
+
+        Remembered, so that a field left as it was filled matches with the raw value
+        (an object name with a zero-width space in it still matches itself).
+        """
+        text = one_line(raw, limit)
+        self.prefilled[widget_id] = (text, raw)
+        return text
 
     def compose(self) -> ComposeResult:
         """The form."""
@@ -89,14 +101,18 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
                 compact=True,
             )
             yield Label(Text("Object name (empty = any object)"))
-            yield Input(value=problem.name if problem else "", id="ov-object", compact=True)
+            yield Input(
+                value=self._prefill("#ov-object", problem.name) if problem else "",
+                id="ov-object",
+                compact=True,
+            )
             yield Label(Text("Error text"))
             with Horizontal(classes="ov-row"):
                 yield Select(
                     MATCHES, value="contains", allow_blank=False, id="ov-match", compact=True
                 )
                 yield Input(
-                    value=one_line(problem.message, 200) if problem else "",
+                    value=self._prefill("#ov-text", problem.message, 200) if problem else "",
                     id="ov-text",
                     compact=True,
                 )
@@ -122,10 +138,12 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         if rule is not None:
             self.query_one("#ov-scope", Select).value = rule.scope
             self.query_one("#ov-status", Select).value = rule.match_status
-            self.query_one("#ov-object", Input).value = rule.object_name
+            self.query_one("#ov-object", Input).value = self._prefill(
+                "#ov-object", rule.object_name
+            )
             self.query_one("#ov-match", Select).value = rule.text_match
-            self.query_one("#ov-text", Input).value = rule.text_pattern
-            self.query_one("#ov-reason", Input).value = rule.reason
+            self.query_one("#ov-text", Input).value = self._prefill("#ov-text", rule.text_pattern)
+            self.query_one("#ov-reason", Input).value = one_line(rule.reason)
             if rule.valid_until is None:
                 self.query_one("#ov-duration", Select).value = "permanent"
             else:
@@ -139,7 +157,8 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         if isinstance(widget, Select):
             return str(widget.value)
         assert isinstance(widget, Input)
-        return widget.value
+        filled, raw = self.prefilled.get(widget_id, ("", ""))
+        return raw if filled and widget.value == filled else widget.value
 
     def spec(self) -> overrides.OverrideSpec:
         """The form as a spec (raises BackupChecksError on a bad date)."""
@@ -173,7 +192,7 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         try:
             covered = overrides.preview(self.engine, self.spec(), self.detail.run.id)
         except BackupChecksError as error:
-            preview.update(Text(f"✖ {error.line}", style="red"))
+            preview.update(Text(f"✖ {clean(error.line)}", style="red"))
             return
         if not covered:
             preview.update(Text("Covers nothing in this run.", style="yellow"))
@@ -190,7 +209,7 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
             if spec.scope != "run":
                 overrides.validate(spec, datetime.now(UTC))
         except BackupChecksError as error:
-            self.query_one("#ov-error", Static).update(Text(error.line, style="bold red"))
+            self.query_one("#ov-error", Static).update(Text(clean(error.line), style="bold red"))
             return
         self.dismiss(OverrideChoice(None if spec.scope == "run" else spec))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from backupchecks_tui.safe_text import one_line
+from backupchecks_tui.safe_text import clean, one_line
 
 STATUS_STYLE = {
     "success": "green",
@@ -42,3 +42,24 @@ def markers_text(marks: tuple[bool, bool], *, ascii_only: bool) -> Text:
 def literal(value: str, limit: int = 0, style: str = "") -> Text:
     """Mail-derived text as a literal, single-line Text (no markup, no escapes)."""
     return Text(one_line(value, limit), style=style)
+
+
+def shown(value: Text | str) -> Text:
+    """`value` as it may reach the terminal: a str as literal Text, and a Text whose
+    plain text still holds controls, escapes, bidi or zero-width characters cleaned
+    piece by piece, its styles kept (the boundary the tables, panes and dialogs apply
+    to whatever a caller built)."""
+    if isinstance(value, str):
+        return Text(clean(value))
+    plain = value.plain
+    if clean(plain) == plain:
+        return value
+    cuts = sorted({cut for span in value.spans for cut in (span.start, span.end)} - {0, len(plain)})
+    out = Text(style=value.style, justify=value.justify, no_wrap=value.no_wrap, end=value.end)
+    out.overflow = value.overflow
+    for piece in value.divide(cuts):
+        part = Text(clean(piece.plain))
+        for span in piece.spans:
+            part.stylize(span.style)
+        out.append_text(part)
+    return out

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.ingest.pipeline import raw_message
-from parsers.mailview import MailView
+from backupchecks_tui.services.mail_body import readable_body
 from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
 from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue_page
@@ -182,11 +182,7 @@ def _override_text(run: JobRun, override: Override | None) -> str:
 def _body_text(mail: MailMessage | None) -> str:
     if mail is None:
         return "(no mail: this run was created because the expected report never came)"
-    if mail.text_body.strip():
-        return mail.text_body
-    if mail.html_body.strip():
-        return MailView(html=mail.html_body).html_text
-    return "(empty body)"
+    return readable_body(mail.text_body, mail.html_body) or "(empty body)"
 
 
 def export_run_mail(engine: Engine, run_id: int, target: Path) -> int:

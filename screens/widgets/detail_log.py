@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.console import RenderableType
+from rich.text import Text
 from textual.widgets import RichLog
+
+from backupchecks_tui.safe_text import clean
+from screens.style import shown
 
 
 class DetailLog(RichLog):
@@ -18,3 +25,13 @@ class DetailLog(RichLog):
         super().__init__(
             id=id, wrap=True, markup=False, highlight=False, auto_scroll=False, min_width=20
         )
+
+    def write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> DetailLog:
+        """Write `content`, a str or Text cleaned first: whatever a pane is given, no
+        control sequence, bidi or zero-width character of a mail reaches the terminal."""
+        if isinstance(content, str):
+            content = Text(clean(content))
+        elif isinstance(content, Text):
+            content = shown(content)
+        super().write(content, *args, **kwargs)
+        return self

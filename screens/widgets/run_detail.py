@@ -102,9 +102,14 @@ def mail_block(detail: RunDetail, zone: ZoneInfo) -> Text:
 
 def body_text(detail: RunDetail) -> Text:
     """The mail body, literally (escapes removed), cut at MAX_BODY characters."""
-    body = clean(detail.body)
+    return capped(detail.body, "export the mail with e")
+
+
+def capped(body: str, whole: str) -> Text:
+    """`body` cleaned and cut at MAX_BODY characters, saying where the whole mail is."""
+    body = clean(body)
     if len(body) > MAX_BODY:
-        body = body[:MAX_BODY] + f"\n… (cut at {MAX_BODY} characters; export the mail with e)"
+        body = body[:MAX_BODY] + f"\n… (cut at {MAX_BODY} characters; {whole})"
     return Text(body)
 
 

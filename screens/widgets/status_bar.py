@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from screens.style import shown
+
 
 class StatusBar(Static):
     """Filled from the app's workspace when mounted and on `refresh_status`."""
@@ -32,4 +34,4 @@ class StatusBar(Static):
         text.append(ws.last_fetch())
         if self.activity:
             text.append(f" │ {self.activity}", style="bold yellow")
-        self.update(text)
+        self.update(shown(text))  # the database label and fetch activity name servers

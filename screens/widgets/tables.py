@@ -8,6 +8,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from screens.style import shown
 
 
 class KeyedTable(DataTable[Text | str]):
@@ -33,6 +36,25 @@ class KeyedTable(DataTable[Text | str]):
         except Exception:  # noqa: BLE001 - cursor outside rows while the table refills
             return None
         return int(key) if key is not None else None
+
+    def add_row(
+        self,
+        *cells: Text | str,
+        height: int | None = 1,
+        key: str | None = None,
+        label: Text | str | None = None,
+    ) -> RowKey:
+        """Add a row, every cell cleaned: tables show job, object and sender names from
+        mails, and a zero-width or control character in one shifts the columns."""
+        return super().add_row(
+            *[shown(cell) for cell in cells], height=height, key=key, label=label
+        )
+
+    def update_cell(
+        self, row_key: object, column_key: object, value: Text | str, *, update_width: bool = False
+    ) -> None:
+        """Change one cell, cleaned like every other."""
+        super().update_cell(row_key, column_key, shown(value), update_width=update_width)  # type: ignore[arg-type]
 
     def fill(
         self,
