@@ -68,19 +68,19 @@ PAYLOADS: dict[str, str] = {
     "zero_width": "ZW\u200bMA\u200dRK\ufeff",
     "markup": "[bold red]MARKUP[/] [/] [link=http://evil.example/markup]LINK[/link]",
 }
-# What must never appear in the bytes the app or the CLI writes.
-FORBIDDEN: dict[str, bytes] = {
-    "OSC 52 clipboard write": b"\x1b]52;c;SE9TVElMRQ",
-    "OSC 8 link to the mail's URL": b"\x1b]8;;http://evil.example",
-    "OSC 0 window title": b"\x1b]0;PWNED-TITLE",
-    "CSI from the mail": b"\x1b[31mRED-MARK",
-    "leaving the alternate screen": b"\x1b[?1049lLEFT-ALT",
-    "C1 CSI / OSC": "\x9b31mC1".encode(),
-    "C1 raw byte": b"\x9b31mC1",
-    "RIGHT-TO-LEFT OVERRIDE": "\u202e".encode(),
-    "zero-width space": "\u200b".encode(),
-    "zero-width joiner": "\u200d".encode(),
-    "markup link": b"evil.example/markup",
+# What must never appear in the bytes the app or the CLI writes. (The payloads' visible
+# text, "[link=http://evil.example/markup]" shown literally, is fine: that is the mail.)
+FORBIDDEN: dict[str, re.Pattern[bytes]] = {
+    "OSC 52 clipboard write": re.compile(rb"\x1b\]52;c;SE9TVElMRQ"),
+    "OSC 8 link to the mail's URL": re.compile(rb"\x1b\]8;[^;\x07\x1b]*;http://evil\.example"),
+    "OSC 0 window title": re.compile(rb"\x1b\]0;PWNED-TITLE"),
+    "CSI from the mail": re.compile(rb"\x1b\[31mRED-MARK"),
+    "leaving the alternate screen": re.compile(rb"\x1b\[\?1049lLEFT-ALT"),
+    "C1 CSI / OSC": re.compile(re.escape("\x9b31mC1".encode())),
+    "C1 raw byte": re.compile(rb"\x9b31mC1"),
+    "RIGHT-TO-LEFT OVERRIDE": re.compile(re.escape("\u202e".encode())),
+    "zero-width space": re.compile(re.escape("\u200b".encode())),
+    "zero-width joiner": re.compile(re.escape("\u200d".encode())),
 }
 
 
@@ -344,7 +344,8 @@ def pathological() -> list[tuple[str, bytes]]:
 
 def found_sequences(data: bytes) -> dict[str, int]:
     """How often each forbidden sequence occurs in `data`."""
-    return {name: data.count(seq) for name, seq in FORBIDDEN.items() if data.count(seq)}
+    found = {name: len(pattern.findall(data)) for name, pattern in FORBIDDEN.items()}
+    return {name: count for name, count in found.items() if count}
 
 
 def _read_until_quiet(fd: int, sink: bytearray, quiet: float = 0.6, limit: float = 20) -> bool:
@@ -578,12 +579,13 @@ def check_blocked(hostile: list[tuple[str, bytes]], workdir: Path) -> int:
         group = normal[6 * index : 6 * index + 6]
         mails += [group[0], raw, *group[1:]]
     delivered, stored, code, output = blocked(mails, workdir)
+    said = output.decode(errors="replace").strip().splitlines()
     print(
         f"1. fetch of {delivered} mails ({len(hostile)} hostile, each second of seven): "
         f"{stored} stored, exit {code} → blocked {delivered - stored}"
     )
-    if stored < delivered:
-        print("   fetch said: " + output.decode(errors="replace").strip()[-600:])
+    for line in said[-4:]:
+        print(f"   fetch: {line}")
     seqs = found_sequences(output)
     if seqs:
         print(f"   fetch output carried {seqs}")

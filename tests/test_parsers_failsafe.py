@@ -436,3 +436,32 @@ def test_failure_line_in_a_success_mail_is_not_left_unaccounted(
     where = data.draw(st.floats(0.0, 1.0), label="where")
     damaged = _insert_line(_view(mail), line, where)
     _assert_not_good(default_registry().parse(damaged), f"{_id(mail)} + {line!r}")
+
+
+def test_nakivo_object_status_it_does_not_know_is_a_warning() -> None:
+    """A machine whose Status cell carries an unknown word ('Faild') is not a success,
+    even when the subject and the Status field say nothing readable either."""
+    view = _edited("nakivo/backup-failed-synthetic.eml", "Failed", "Faild")
+    view = dataclasses.replace(
+        view, subject="", text=view.text.replace("Failed", "Faild").replace("Error", "Eror")
+    )
+    result = default_registry().parse(view)
+    assert result.outcome is Outcome.PARSED
+    (report,) = result.reports
+    assert report.status is not Status.SUCCESS
+    assert any("not recognised" in o.message for o in report.objects)
+
+
+def test_synology_abb_zero_failed_devices_stay_a_success() -> None:
+    """'Devices: 1 succeeded, 0 partially, 0 failed' counts nothing that went wrong
+    (synthetic mail in DSM's Active Backup wording)."""
+    raw = (
+        b"From: nas@meridian.example\nTo: reports@msp.example\n"
+        b"Subject: [NAS] Active Backup for Business - Backup task CAD on NAS has completed\n"
+        b"Content-Type: text/plain\n\nBackup task CAD on NAS has completed.\nTask: CAD\n"
+        b"Devices: 1 succeeded, 0 partially, 0 failed\n"
+    )
+    result = default_registry().parse_bytes(raw)
+    assert [r.status for r in result.reports] == [Status.SUCCESS]
+    failed = raw.replace(b"0 failed", b"1 failed")
+    assert [r.status for r in default_registry().parse_bytes(failed).reports] == [Status.FAILED]

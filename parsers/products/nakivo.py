@@ -117,8 +117,14 @@ def _objects(found: Records | None, kind: str, fallback: Status) -> list[ReportO
     for row in found.rows if found else ():
         name = row["name"].text
         if name:
-            status = phrase_status(row["status"].text) or fallback
+            said = row["status"].text.strip()
             message = row["message"].text if "message" in row else ""
+            status = phrase_status(said)
+            if status is None and said:  # a status word the format does not use: unproven
+                status = Status.WARNING
+                note = f"status {said[:40]!r} not recognised"
+                message = f"{message}; {note}" if message else note
+            status = status or fallback
             out.append(ReportObject(name, _object_type(kind), status, message))
     return out
 

@@ -247,9 +247,15 @@ class HyperBackupParser:
         ]
 
 
+# A count of nothing states no problem: 'Devices: 1 succeeded, 0 partially, 0 failed'.
+_ZERO_OF = re.compile(
+    r"(?<![\d.,])\b0[ \t]{1,5}\w{1,40}|\b\w{1,40}[ \t]{0,5}[:=][ \t]{0,5}0\b(?![\d.,])"
+)
+
+
 def _problem_verdicts(lines: list[str]) -> list[Verdict]:
-    """The verdicts of body lines that state anything but a success."""
-    found = (verdict(line) for line in lines)
+    """The verdicts of body lines that state anything but a success (zero counts aside)."""
+    found = (verdict(_ZERO_OF.sub(" ", line)) for line in lines)
     return [v for v in found if v is not None and v.status is not Status.SUCCESS]
 
 
