@@ -36,6 +36,7 @@ from parsers import (
     Status,
     default_registry,
 )
+from parsers.textutil import problem_line
 
 GOLDEN = Path(__file__).parent / "golden"
 PROPERTY = settings(
@@ -436,3 +437,28 @@ def test_failure_line_in_a_success_mail_is_not_left_unaccounted(
     where = data.draw(st.floats(0.0, 1.0), label="where")
     damaged = _insert_line(_view(mail), line, where)
     _assert_not_good(default_registry().parse(damaged), f"{_id(mail)} + {line!r}")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Errors: 0", ""),
+        ("( 4 infos, 0 warnings, 0 errors)", ""),
+        ("Success | 3 | Warning | 0 | Error | 0", ""),
+        ("Warnings: []", ""),
+        ("BeforeJob: UserWarning: TLS-PSK is not available", ""),
+        ("( 4 infos, 0 warnings, 2 errors)", "( 4 infos, 0 warnings, 2 errors)"),
+        ("srv-file02 | Failed | 0 B", "srv-file02 | Failed | 0 B"),
+        ("ok\nSR_BACKEND_FAILURE_44(, no space, )", "SR_BACKEND_FAILURE_44(, no space, )"),
+        ("Die Sicherung ist fehlgeschlagen.", "Die Sicherung ist fehlgeschlagen."),
+    ],
+)
+def test_problem_line_skips_zero_counts_only(text: str, found: str) -> None:
+    """Counts of nothing are no evidence; any other failure or warning wording is."""
+    assert problem_line(text) == found
+
+
+def test_problem_line_is_bounded_on_a_huge_body() -> None:
+    """A million zero counts: past 200 candidate words the answer is a doubt (bounded)."""
+    body = "Errors: 0\n" * 1_000_000
+    assert problem_line(body) == "Errors: 0"
