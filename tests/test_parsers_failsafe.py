@@ -36,6 +36,7 @@ from parsers import (
     Status,
     default_registry,
 )
+from parsers.textutil import problem_line
 
 GOLDEN = Path(__file__).parent / "golden"
 PROPERTY = settings(
@@ -465,3 +466,28 @@ def test_synology_abb_zero_failed_devices_stay_a_success() -> None:
     assert [r.status for r in result.reports] == [Status.SUCCESS]
     failed = raw.replace(b"0 failed", b"1 failed")
     assert [r.status for r in default_registry().parse_bytes(failed).reports] == [Status.FAILED]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Errors: 0", ""),
+        ("( 4 infos, 0 warnings, 0 errors)", ""),
+        ("Success | 3 | Warning | 0 | Error | 0", ""),
+        ("Warnings: []", ""),
+        ("BeforeJob: UserWarning: TLS-PSK is not available", ""),
+        ("( 4 infos, 0 warnings, 2 errors)", "( 4 infos, 0 warnings, 2 errors)"),
+        ("srv-file02 | Failed | 0 B", "srv-file02 | Failed | 0 B"),
+        ("ok\nSR_BACKEND_FAILURE_44(, no space, )", "SR_BACKEND_FAILURE_44(, no space, )"),
+        ("Die Sicherung ist fehlgeschlagen.", "Die Sicherung ist fehlgeschlagen."),
+    ],
+)
+def test_problem_line_skips_zero_counts_only(text: str, found: str) -> None:
+    """Counts of nothing are no evidence; any other failure or warning wording is."""
+    assert problem_line(text) == found
+
+
+def test_problem_line_is_bounded_on_a_huge_body() -> None:
+    """A million zero counts: past 200 candidate words the answer is a doubt (bounded)."""
+    body = "Errors: 0\n" * 1_000_000
+    assert problem_line(body) == "Errors: 0"
