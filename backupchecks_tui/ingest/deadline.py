@@ -21,7 +21,6 @@ import dataclasses
 import pickle
 import queue
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -29,9 +28,10 @@ import weakref
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from backupchecks_tui.config import Config, rule_parsers
+from backupchecks_tui.ingest.frames import read_frame, write_frame
 from parsers import MailView, Outcome, Parser, ParseResult, Registry, default_registry
 
 DEFAULT_DEADLINE = 30.0
@@ -39,7 +39,6 @@ _GRACE = 2.0
 """Seconds the parent waits past the deadline for the child's own (SIGALRM) answer."""
 _START_TIMEOUT = 60.0
 """Seconds a child may take to start (import the parsers, load the registry)."""
-_HEADER = struct.Struct("!Q")
 _READY = b"ready"
 _DIED = ParseResult(Outcome.ERROR, reason="the parser process died on this mail")
 
@@ -149,21 +148,6 @@ def bounded(registry: Registry, config: Config) -> BoundedRegistry:
 # ----------------------------------------------------------------- the child process
 
 
-def _write_frame(stream: IO[bytes], data: bytes) -> None:
-    stream.write(_HEADER.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
-def _read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(head)
-    data = stream.read(size)
-    return data if len(data) == size else None
-
-
 def serve() -> None:
     """The child: a bounded registry, then mails in, parse results out (until EOF).
 
@@ -175,15 +159,15 @@ def serve() -> None:
     inp = os.fdopen(os.dup(0), "rb")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the frames
-    frame = _read_frame(inp)
+    frame = read_frame(inp)
     if frame is None:
         return
     registry: Registry = pickle.loads(frame)  # noqa: S301 - our own pickle, from our parent
-    _write_frame(out, _READY)
-    while (frame := _read_frame(inp)) is not None:
+    write_frame(out, _READY)
+    while (frame := read_frame(inp)) is not None:
         mail: MailView = pickle.loads(frame)  # noqa: S301 - as above
         result = registry.parse(mail)
-        _write_frame(out, pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+        write_frame(out, pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
 
 
 class _Child:
@@ -214,7 +198,7 @@ class _Child:
         stdout = self.proc.stdout
         assert stdout is not None
         with suppress(OSError, ValueError):
-            while (data := _read_frame(stdout)) is not None:
+            while (data := read_frame(stdout)) is not None:
                 self._answers.put(data)
         self._answers.put(None)
 
@@ -222,7 +206,7 @@ class _Child:
         stdin = self.proc.stdin
         assert stdin is not None
         try:
-            _write_frame(stdin, data)
+            write_frame(stdin, data)
         except (OSError, ValueError):
             return False
         return True

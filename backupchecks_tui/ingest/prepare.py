@@ -19,7 +19,6 @@ import hashlib
 import os
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -28,8 +27,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
+from backupchecks_tui.ingest.frames import read_frame, write_frame
 from backupchecks_tui.safe_text import storable
 from parsers import MailView, Outcome, ParseResult, Registry
 
@@ -42,7 +42,6 @@ _FIRST_CHUNK = 2
 _WINDOW = 8
 """Chunks in flight: the worker works up to _WINDOW * _CHUNK mails ahead of the writer."""
 
-_HEADER = struct.Struct("!Q")
 _READY = b"ready"
 
 T = TypeVar("T")
@@ -224,21 +223,6 @@ def _prepare_chunk(registry: Registry, raws: list[bytes]) -> list[Prepared | Non
     return out
 
 
-def _write_frame(stream: IO[bytes], data: bytes) -> None:
-    stream.write(_HEADER.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
-def _read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(head)
-    data = stream.read(size)
-    return data if len(data) == size else None
-
-
 def serve() -> None:
     """The worker process: a registry, then chunks of raw mails in, prepared mails out.
 
@@ -247,15 +231,15 @@ def serve() -> None:
     inp = os.fdopen(os.dup(0), "rb")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    frame = _read_frame(inp)
+    frame = read_frame(inp)
     if frame is None:
         return
     registry: Registry = pickle.loads(frame)  # noqa: S301 - our own pickle, from our parent
-    _write_frame(out, _READY)
-    while (frame := _read_frame(inp)) is not None:
+    write_frame(out, _READY)
+    while (frame := read_frame(inp)) is not None:
         number, raws = pickle.loads(frame)  # noqa: S301 - as above
         prepared = _prepare_chunk(registry, raws)
-        _write_frame(out, pickle.dumps((number, prepared), pickle.HIGHEST_PROTOCOL))
+        write_frame(out, pickle.dumps((number, prepared), pickle.HIGHEST_PROTOCOL))
 
 
 class _Worker:
@@ -291,7 +275,7 @@ class _Worker:
         assert stdin is not None
         with suppress(OSError, ValueError):
             while (data := self._outbox.get()) is not None:
-                _write_frame(stdin, data)
+                write_frame(stdin, data)
         with suppress(OSError, ValueError):
             stdin.close()
 
@@ -299,7 +283,7 @@ class _Worker:
         stdout = self.proc.stdout
         assert stdout is not None
         with suppress(OSError, ValueError):
-            while (data := _read_frame(stdout)) is not None:
+            while (data := read_frame(stdout)) is not None:
                 self._inbox.put(data)
         self._inbox.put(None)
 
