@@ -147,12 +147,13 @@ def run_app(
     now: datetime | None = None,
 ) -> None:
     """Open the TUI on `app_engine`."""
+    from backupchecks_tui.facade import bind  # noqa: PLC0415
     from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
     from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
 
     actor = operators.current_actor(app_engine)
     workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
-    tui = BackupChecksApp(workspace)
+    tui = BackupChecksApp(bind(workspace))
     with _exit_on_hangup(tui.exit):
         tui.run()
     if tui.return_code:  # ended by an error (its one line is printed): say so to the shell

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
@@ -15,14 +15,16 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import Notification, Notify, SeverityLevel
-from textual.worker import WorkerFailed
+from textual.reactive import reactive
+from textual.signal import Signal
+from textual.worker import Worker, WorkerFailed, WorkerState
 
+from backupchecks_tui.api import Services
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.errors import BackupChecksError, unexpected_line
-from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean, one_line
-from backupchecks_tui.services import coverage, missed, overrides
-from backupchecks_tui.workspace import Workspace
+from backupchecks_tui.views.app import AuditEntry, FetchSummary
 from screens.commands import Command, CommandsProvider, bindings
 from screens.daily_jobs import DailyJobsScreen
 from screens.dialogs import HelpScreen, TableScreen
@@ -31,7 +33,6 @@ from screens.overrides import OverridesScreen
 from screens.remarks import RemarksScreen
 from screens.run_checks import RunChecksScreen
 from screens.tickets import TicketsScreen
-from screens.widgets.status_bar import StatusBar
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
@@ -98,106 +99,127 @@ class BackupChecksApp(App[None]):
     ]
     COMMANDS: ClassVar = {CommandsProvider}
 
-    def __init__(self, workspace: Workspace) -> None:
+    last_fetch: reactive[str] = reactive("")
+    """When mail was last fetched, for the status bar (read in a worker)."""
+    activity: reactive[str] = reactive("")
+    """Background work in progress (a fetch), for the status bar."""
+
+    def __init__(self, services: Services) -> None:
         super().__init__()
-        self.workspace = workspace
-        self.zone: ZoneInfo = workspace.config.ui.zone
+        self.services = services
+        self.session = services.session
+        self.zone = self.session.zone
+        self.data_changed: Signal[Changed] = Signal(self, "data-changed")
+        """Published after a review, a fetch, a new ticket…: every area screen reloads
+        what it shows (see screens.base)."""
         _freeze("imports")
         self._keyed_notices: dict[str, Notification] = {}
 
     def on_mount(self) -> None:
         """Look for missed runs soon and every few minutes; fetch on a timer if asked."""
         self.set_timer(SETTLE_AFTER_SECONDS, partial(_freeze, "started", collect=True))
-        if not self.workspace.demo:  # the demo's clock stops at its Monday morning
+        self.load_last_fetch()
+        if not self.session.demo:  # the demo's clock stops at its Monday morning
             self.set_timer(MISSED_FIRST_AFTER_SECONDS, self.detect_missed)
             self.set_interval(MISSED_EVERY_SECONDS, self.detect_missed)
-        minutes = self.workspace.config.imap.fetch_interval_minutes
+        minutes = self.session.fetch_interval_minutes
         if minutes and self.check_action("fetch", ()):
             self.set_interval(minutes * 60, self.action_fetch)
 
-    @work(thread=True, exclusive=True, group="missed")
+    def changed(self, what: Changed) -> None:
+        """Say that `what` changed: the screens showing it reload."""
+        self.data_changed.publish(what)
+        if what & Changed.MAIL:
+            self.load_last_fetch()
+
+    @work(thread=True, exclusive=True, group="last-fetch", exit_on_error=False)
+    def load_last_fetch(self) -> None:
+        """Read when mail was last fetched, for the status bar."""
+        when = self.services.last_fetch()
+        self.call_from_thread(setattr, self, "last_fetch", when)
+
+    @work(thread=True, exclusive=True, group="missed", exit_on_error=False)
     def detect_missed(self) -> None:
         """Create Missed runs for expected reports that never came (idempotent)."""
-        ws = self.workspace
-        if not ws.actor.can(Action.INGEST):
-            return  # a Viewer's PostgreSQL login may not write them: others' apps do
-        try:
-            created = missed.detect(ws.engine, self.zone, datetime.now(UTC))
-        except Exception as error:  # noqa: BLE001 - one line, never a traceback
-            self.call_from_thread(self.show_unexpected, error, "Looking for missed runs")
-            return
+        created = self.services.detect_missed()
         if created:
-            self.call_from_thread(self._missed_found, len(created))
+            self.call_from_thread(self._missed_found, created)
 
     def _missed_found(self, count: int) -> None:
         self.notify(f"{count} expected runs did not report: marked Missed.", severity="warning")
-        refresh = getattr(self.screen, "reload", None)
-        if callable(refresh):
-            refresh()
+        self.changed(Changed.RUNS)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Fetch only with a configured mailbox, outside the demo, for those who may."""
         if action == "audit":
-            return self.workspace.actor.can(Action.VIEW_AUDIT)
+            return self.session.actor.can(Action.VIEW_AUDIT)
         if action == "fetch":
-            ws = self.workspace
-            return (
-                not ws.demo and service.imap_configured(ws.config) and ws.actor.can(Action.INGEST)
-            )
+            return self.session.can_fetch
         return True
 
-    @work(thread=True, exclusive=True, group="fetch")
+    @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
     def action_fetch(self) -> None:
         """One IMAP pass in a thread; progress in the status bar, a summary at the end."""
-        ws = self.workspace
 
         def progress(folder: str, done: int, total: int) -> None:
-            self.call_from_thread(self._activity, f"fetching {folder}: {done}/{total}")
+            self.call_from_thread(setattr, self, "activity", f"fetching {folder}: {done}/{total}")
 
-        self.call_from_thread(self._activity, "connecting…")
+        self.call_from_thread(setattr, self, "activity", "connecting…")
         try:
-            outcome = service.fetch(ws.config, ws.engine, ws.actor, progress)
-        except Exception as error:  # noqa: BLE001 - one line, never a traceback with locals
-            self.call_from_thread(self.show_unexpected, error, "Fetch")
-            self.call_from_thread(self._activity, "")
-            return
+            outcome = self.services.fetch(progress)
+        finally:
+            self.call_from_thread(setattr, self, "activity", "")
         self.call_from_thread(self._fetched, outcome)
 
-    def action_audit(self) -> None:
-        """Admin: the audit log of reviews, marks and overrides, newest first."""
-        ws = self.workspace
+    @work(exclusive=True, group="audit", exit_on_error=False)
+    async def action_audit(self) -> None:
+        """Admin: the audit log of every audited action, newest first."""
+        entries = await asyncio.to_thread(self.services.audit_log)
+        self.push_screen(TableScreen("Audit log (newest first)", self._audit_table(entries)))
+
+    def _audit_table(self, entries: list[AuditEntry]) -> Table:
         table = Table(box=None, header_style="bold", padding=(0, 1))
         for column in ("When", "Who", "Action", "Entity", "Details"):
             table.add_column(column)
-        for event in overrides.audit_entries(ws.engine, ws.actor):
+        for event in entries:
             table.add_row(
                 event.at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
                 Text(one_line(event.actor, 20)),
-                Text(event.action),
-                Text(f"{event.entity} {event.entity_id or ''}"),
+                Text(one_line(event.action, 40)),
+                Text(one_line(f"{event.entity} {event.entity_id or ''}", 40)),
                 Text(one_line(event.details, 120)),
             )
-        self.push_screen(TableScreen("Audit log (newest first)", table))
+        return table
 
-    def _activity(self, text: str) -> None:
-        for bar in self.screen.query(StatusBar):
-            bar.activity = text
-            bar.refresh_status()
-
-    def _fetched(self, outcome: service.FetchOutcome) -> None:
-        self._activity("")
-        stats = outcome.stats
+    def _fetched(self, outcome: FetchSummary) -> None:
         for line in outcome.warnings:
             self.notify(line, severity="warning", timeout=8)
         self.notify(
-            f"{stats.new} new mails ({stats.parsed} parsed, {stats.unparsed} unparsed, "
-            f"{stats.errors + stats.failed} errors)",
+            f"{outcome.new} new mails ({outcome.parsed} parsed, {outcome.unparsed} unparsed, "
+            f"{outcome.errors} errors)",
             title="Fetch done",
-            severity="error" if stats.errors or stats.failed else "information",
+            severity="error" if outcome.errors else "information",
         )
-        refresh = getattr(self.screen, "reload", None)
-        if callable(refresh):
-            refresh()
+        self.changed(Changed.EVERYTHING)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler of failed workers: a one-line notice, and the app goes on."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        self._keep_for_tests(error)
+        self.show_unexpected(error, _doing(event.worker))
+
+    def _keep_for_tests(self, error: BaseException) -> None:
+        """Keep the error as Textual does for a failed handler: Pilot raises it when a
+        test's app closes (it is not used otherwise), so no test passes over a failure."""
+        if (
+            self._exception is None
+            and isinstance(error, Exception)
+            and not isinstance(error, BackupChecksError)
+        ):
+            self._exception = error
+            self._exception_event.set()
 
     @work(exclusive=True, group="open")
     async def open_item(self, kind: str, item_id: int) -> None:
@@ -207,15 +229,9 @@ class BackupChecksApp(App[None]):
         if isinstance(screen, (TicketsScreen, RemarksScreen)):
             screen.show_item(item_id)
 
-    def markers(self, job_ids: list[int]) -> dict[int, tuple[bool, bool]]:
-        """(ticket, remark) markers of jobs covered by an active ticket or remark."""
-        if not job_ids:
-            return {}
-        return coverage.markers(self.workspace.engine, job_ids)
-
     def today(self) -> date:
         """Today in the operator's time zone."""
-        return self.workspace.now().astimezone(self.zone).date()
+        return self.services.today()
 
     def notify(
         self,
@@ -302,3 +318,9 @@ class BackupChecksApp(App[None]):
             ),
         ]
         self.push_screen(HelpScreen(screen.TITLE or "", sections))
+
+
+def _doing(worker: Worker[object]) -> str:
+    """What a failed worker was doing, for its one line: 'Loading runs'."""
+    name = (worker.group if worker.group != "default" else worker.name) or "a background task"
+    return name.replace("_", " ").replace("-", " ").strip().capitalize()

@@ -1,14 +1,60 @@
-"""The base of every area screen: typed access to the app, and the shared filter box."""
+"""The base of every area screen, and the one way screens reach the database.
+
+The pattern, followed by every screen and dialog:
+
+- **State lives in the screen** as reactives (the current job, run, ticket; the filter,
+  sort, selection) and is bound down to pane widgets, which render the typed view data they
+  are given (`data_bind`, or a reactive set by the screen) and post small messages up.
+- **Every read runs in a thread worker**, exclusive per pane (``@work(thread=True,
+  exclusive=True, group="runs", exit_on_error=False)``): a newer cursor position cancels
+  the older load, whose result is dropped. The worker calls `self.services` (the facade,
+  `backupchecks_tui.api.Services`) and posts a `Loaded` message carrying what it read and
+  for which state it read it; the handler applies it only if the state still matches.
+  A pane that waits longer than `LOADING_AFTER` shows Textual's loading indicator
+  (`begin_loading` / `end_loading`); quick loads never flash it.
+- **Writes and dialog conversations** run in async workers (``@work(exclusive=True,
+  group="act")``) and make each service call with ``await self.io(call, …)``, which runs
+  it in a thread: the event loop never waits on the database, and the conversation reads
+  top to bottom (confirm → write → ask → write).
+- **Failures** of any worker reach one handler, the app's ``on_worker_state_changed``,
+  which shows the one-line error; our own errors (refused, invalid input) are caught where
+  the conversation can say something better.
+- **Changes are signalled, not called**: after a review, a fetch, a new ticket… the code
+  that changed the data calls ``self.bc_app.changed(Changed.RUNS | …)``; every area screen
+  is subscribed and reloads what it shows (the current one now, the others when next shown),
+  keeping its cursor on the same job, run or item.
+
+Nothing here or in the screens imports the store, SQLAlchemy or the parsers; a test fails
+any SQL statement issued from the event-loop thread while the app runs.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, ParamSpec, TypeVar
 
+from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input
 
+from backupchecks_tui.domain import Changed
+
 if TYPE_CHECKING:
+    from backupchecks_tui.api import Services
     from screens.app import BackupChecksApp
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+LOADING_AFTER = 0.25
+"""Seconds a pane may wait for its data before it shows the loading indicator."""
+
+
+class Loaded(Message):
+    """Base of the messages a screen's load worker posts with the data it read."""
 
 
 class AreaScreen(Screen[None]):
@@ -16,10 +62,19 @@ class AreaScreen(Screen[None]):
 
     Screens with a text filter name its Input in FILTER and their main list in LIST,
     and implement `apply_filter`; `/` (action_filter_text) and enter are handled here.
+    Screens that show data implement `refresh_data`, called when the data they show
+    changed (see the module's docstring).
     """
 
     FILTER: ClassVar[str] = ""
     LIST: ClassVar[str] = ""
+    SHOWS: ClassVar[Changed] = Changed.EVERYTHING
+    """What this screen shows: a change elsewhere reloads it only when it touches these."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stale = Changed(0)
+        self._loading: dict[Widget, Timer] = {}
 
     @property
     def bc_app(self) -> BackupChecksApp:
@@ -29,6 +84,59 @@ class AreaScreen(Screen[None]):
         assert isinstance(self.app, BackupChecksApp)
         return self.app
 
+    @property
+    def services(self) -> Services:
+        """The services facade: call it from workers only (it does I/O)."""
+        return self.bc_app.services
+
+    # ------------------------------------------------------------- off the loop
+    async def io(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one blocking service call in a thread and return its result (or raise its
+        error) to the awaiting async worker."""
+        return await asyncio.to_thread(call, *args, **kwargs)
+
+    def begin_loading(self, pane: Widget) -> None:
+        """`pane` waits for data: show the loading indicator if it waits long."""
+        if pane in self._loading:
+            return
+
+        def show() -> None:
+            if pane in self._loading:
+                pane.loading = True
+
+        self._loading[pane] = self.set_timer(LOADING_AFTER, show)
+
+    def end_loading(self, pane: Widget) -> None:
+        """`pane` has its data."""
+        timer = self._loading.pop(pane, None)
+        if timer is not None:
+            timer.stop()
+        if pane.loading:
+            pane.loading = False
+
+    # ------------------------------------------------------------- data changed
+    def on_mount(self) -> None:
+        """Listen for the app's "data changed" signal."""
+        self.bc_app.data_changed.subscribe(self, self._data_changed)
+
+    def _data_changed(self, what: Changed) -> None:
+        if not what & self.SHOWS:
+            return
+        if self.is_current:
+            self.refresh_data(what)
+        else:
+            self._stale |= what
+
+    def on_screen_resume(self) -> None:
+        """Back from another mode: reload what changed meanwhile."""
+        stale, self._stale = self._stale, Changed(0)
+        if stale:
+            self.refresh_data(stale)
+
+    def refresh_data(self, what: Changed) -> None:
+        """Reload what this screen shows after `what` changed (screens override this)."""
+
+    # ------------------------------------------------------------- filter box
     def action_filter_text(self) -> None:
         """Show the filter box and type into it."""
         box = self.query_one(f"#{self.FILTER}", Input)

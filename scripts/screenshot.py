@@ -18,6 +18,7 @@ from backupchecks_tui.config import Config  # noqa: E402
 from backupchecks_tui.database import open_database  # noqa: E402
 from backupchecks_tui.demo import build_demo  # noqa: E402
 from backupchecks_tui.demo.scenario import MORNING  # noqa: E402
+from backupchecks_tui.facade import bind  # noqa: E402
 from backupchecks_tui.roles import Actor, Role  # noqa: E402
 from backupchecks_tui.services import missed  # noqa: E402
 from backupchecks_tui.workspace import Workspace  # noqa: E402
@@ -36,7 +37,7 @@ async def shoot(url: str, target: Path) -> None:
     workspace = Workspace(
         engine, Actor("alice", Role.ADMIN), config, "demo database", demo=True, frozen_now=MONDAY
     )
-    app = BackupChecksApp(workspace)
+    app = BackupChecksApp(bind(workspace))
     async with app.run_test(size=(160, 48)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -11,6 +11,7 @@ from keyring.backends import fail
 from sqlalchemy import Engine
 
 from backupchecks_tui.database import open_database
+from tests.loopguard import loop_guard
 
 pytest_plugins = ["tests.servers.fixtures"]
 
@@ -31,6 +32,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     yield home
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def no_sql_on_the_event_loop() -> Iterator[None]:
+    """Fail any test in which screen code ran SQL on the event-loop thread."""
+    with loop_guard() as guard:
+        yield
+    assert not guard.violations, f"SQL on the event loop: {sorted(set(guard.violations))}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

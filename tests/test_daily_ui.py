@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import build_demo
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed, schedules
 from backupchecks_tui.services.schedules import Kind, Schedule
@@ -61,7 +62,7 @@ def demo_app(path: Path, role: Role = Role.ADMIN, *, ascii_only: bool = False) -
     config = Config.model_validate({"ui": {"timezone": "UTC", "ascii_only": ascii_only}})
     engine = open_database(f"sqlite:///{path}")
     workspace = Workspace(engine, Actor("alice", role), config, "demo database", demo=True)
-    return BackupChecksApp(workspace)
+    return BackupChecksApp(bind(workspace))
 
 
 def own_copy(demo_db: Path, tmp_path: Path) -> Path:

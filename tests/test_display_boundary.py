@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RichLog
 
 from backupchecks_tui import safe_text
+from backupchecks_tui.facade import bind
 from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import overrides
 from screens import style
@@ -243,7 +244,7 @@ async def test_override_dialog_shows_the_object_name_cleaned_and_matches_the_raw
     """The object name prefill is shown cleaned (it went raw into Input(value=…)); left
     as it is, the saved override matches the raw name, so it still covers the object."""
     ws = workspace(tmp_path, [hostile_report(1, "failed", EVERYTHING)])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
         await pilot.press("s")
@@ -262,7 +263,7 @@ async def test_customer_prompt_is_prefilled_with_the_sender_domain_cleaned(
 ) -> None:
     """c on a job from a hostile sender: the suggestion from its domain is shown cleaned."""
     ws = workspace(tmp_path, [hostile_report(2, "warning", EVERYTHING, sender=HOSTILE_SENDER)])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
         await pilot.press("c")
@@ -276,7 +277,7 @@ async def test_ticket_markdown_shows_an_entity_bidi_override_visibly(tmp_path: P
     """A job named with `&#x202E;` used to become a real RIGHT-TO-LEFT OVERRIDE in the
     ticket's Markdown pane; it is shown as <U+202E>."""
     ws = workspace(tmp_path, [synthetic_mail(1, status="failed", job="db &#x202E;evil")])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
         await pilot.press("t")
@@ -295,7 +296,7 @@ async def test_ticket_markdown_shows_an_entity_bidi_override_visibly(tmp_path: P
 async def test_table_cells_carry_no_zero_width_characters(tmp_path: Path) -> None:
     """Zero-width characters in job and object names are shown, so columns stay aligned."""
     ws = workspace(tmp_path, [synthetic_mail(1, status="failed", job="db\u200b\u200d01")])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
         for table in app.screen.query(KeyedTable):

@@ -22,6 +22,7 @@ from sqlmodel import func, select
 from backupchecks_tui.config import ImapConfig
 from backupchecks_tui.database import open_database
 from backupchecks_tui.errors import MailboxConnectionError
+from backupchecks_tui.facade import bind
 from backupchecks_tui.ingest.imap import Fetcher
 from backupchecks_tui.ingest.pipeline import Ingested, Origin, Pipeline
 from backupchecks_tui.secrets import PASSWORD_ENV, Secret
@@ -352,7 +353,7 @@ async def test_fetch_key_in_the_app(
     imap = mailbox.imap_config().model_dump()
     config = Config.model_validate({"imap": imap, "ui": {"timezone": "UTC"}})
     monkeypatch.setenv(PASSWORD_ENV, mailbox.password)
-    app = BackupChecksApp(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t"))
+    app = BackupChecksApp(bind(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t")))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         assert app.check_action("fetch", ()) is True

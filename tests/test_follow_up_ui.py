@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, RadioSet, RichLog, Static, TextArea
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import customers, follow_up, remarks, tickets
 from backupchecks_tui.services.tickets import ScopeSpec
@@ -77,7 +78,7 @@ def covering_labels(app: BackupChecksApp) -> list[str]:
 async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> None:
     """t: job scope, run linked, problems in the description; 🎫 appears; enter opens it."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         assert "🎫" not in job_row(app, "job-a")[0]
@@ -109,7 +110,7 @@ async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> 
 async def test_t_can_cover_only_the_problem_objects(tmp_path: Path) -> None:
     """The second scope choice covers the failed objects of the job, not the whole job."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("t")
@@ -126,7 +127,7 @@ async def test_t_can_cover_only_the_problem_objects(tmp_path: Path) -> None:
 async def test_escape_cancels_without_a_ticket(tmp_path: Path) -> None:
     """escape in the form leaves nothing behind."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("t")
@@ -146,7 +147,7 @@ async def test_l_links_the_run_to_the_jobs_ticket_first(tmp_path: Path) -> None:
     other = tickets.open_ticket(
         ws.engine, ADMIN, "other job", scopes=[ScopeSpec.job(job_id(ws, "job-b"))]
     )
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("l")
@@ -168,7 +169,7 @@ async def test_l_links_the_run_to_the_jobs_ticket_first(tmp_path: Path) -> None:
 
 async def test_l_without_active_tickets_says_so(tmp_path: Path) -> None:
     """No picker when there is nothing to link to."""
-    app = BackupChecksApp(workspace(tmp_path, mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("l")
@@ -179,7 +180,7 @@ async def test_l_without_active_tickets_says_so(tmp_path: Path) -> None:
 async def test_m_adds_a_remark_and_enter_opens_it(tmp_path: Path) -> None:
     """m: a remark on the job with the run linked; 💬 appears; the covering list opens it."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("m")
@@ -204,7 +205,7 @@ async def test_opening_a_ticket_hidden_by_the_filters_clears_them(tmp_path: Path
     """Tickets filtered to another customer: opening from Run Checks still finds the ticket."""
     ws = workspace(tmp_path, mails())
     ticket = tickets.open_ticket(ws.engine, ADMIN, "t", scopes=[ScopeSpec.job(job_id(ws, "job-a"))])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -225,7 +226,7 @@ async def test_tickets_filter_by_customer_and_product(tmp_path: Path) -> None:
     customers.assign_job(ws.engine, ADMIN, job_id(ws, "job-b"), "Bolt")
     a = tickets.open_ticket(ws.engine, ADMIN, "on a", scopes=[ScopeSpec.job(job_id(ws, "job-a"))])
     tickets.open_ticket(ws.engine, ADMIN, "on b", scopes=[ScopeSpec.job(job_id(ws, "job-b"))])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -258,7 +259,7 @@ async def test_remarks_filter_by_customer(tmp_path: Path) -> None:
     customers.assign_job(ws.engine, ADMIN, job_id(ws, "job-b"), "Bolt")
     remarks.add_remark(ws.engine, ADMIN, "on a", [ScopeSpec.job(job_id(ws, "job-a"))])
     b = remarks.add_remark(ws.engine, ADMIN, "on b", [ScopeSpec.job(job_id(ws, "job-b"))])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("4")
         await pilot.pause(0.1)
@@ -276,7 +277,7 @@ async def test_edit_a_ticket_description_and_a_remark(tmp_path: Path) -> None:
     scope = ScopeSpec.job(job_id(ws, "job-a"))
     ticket = tickets.open_ticket(ws.engine, ADMIN, "t", description="old text", scopes=[scope])
     remark = remarks.add_remark(ws.engine, ADMIN, "first version", [scope])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3", "E")
         await pilot.pause(0.2)
@@ -316,7 +317,7 @@ async def test_resolve_as_reprocessed_ticks_the_later_runs(tmp_path: Path) -> No
     ticket = tickets.open_ticket(
         ws.engine, ADMIN, "t", scopes=[ScopeSpec.job(job_id(ws, "job-a"))], run_ids=[first_run]
     )
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3", "x")
         await pilot.pause(0.2)
@@ -339,7 +340,7 @@ async def test_linking_another_jobs_run_offers_to_cover_that_job(tmp_path: Path)
     other = tickets.open_ticket(
         ws.engine, ADMIN, "shared storage", scopes=[ScopeSpec.job(job_id(ws, "job-b"))]
     )
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("l")
@@ -362,7 +363,7 @@ async def test_plus_adds_a_scope_in_tickets_and_remarks(tmp_path: Path) -> None:
     scope = ScopeSpec.job(job_id(ws, "job-a"))
     ticket = tickets.open_ticket(ws.engine, ADMIN, "t", scopes=[scope])
     remark = remarks.add_remark(ws.engine, ADMIN, "r", [scope])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         for mode in ("3", "4"):
             await pilot.press(mode, "plus")
@@ -397,7 +398,7 @@ async def test_long_lines_wrap_in_the_detail_panes(tmp_path: Path) -> None:
         ws.engine, ADMIN, "t", description=words, scopes=[ScopeSpec.job(job_id(ws, "job-a"))]
     )
     for size in ((160, 48), (80, 24)):
-        app = BackupChecksApp(ws)
+        app = BackupChecksApp(bind(ws))
         async with app.run_test(size=size) as pilot:
             await pilot.pause(0.3)
             assert_wrapped(app.screen.query_one("#detail", RichLog), words)

@@ -30,6 +30,7 @@ from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo.build import build_demo
 from backupchecks_tui.errors import PermissionDenied, StoreError
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import (
     checks,
@@ -607,7 +608,7 @@ async def test_a_viewers_login_on_postgres_reads_every_area(team: Team) -> None:
         stats.collect(engine)
 
         config = Config.model_validate({"ui": {"timezone": "UTC"}})
-        app = BackupChecksApp(Workspace(engine, bob, config, "postgresql (bob)"))
+        app = BackupChecksApp(bind(Workspace(engine, bob, config, "postgresql (bob)")))
         async with app.run_test(size=(120, 40)) as pilot:
             app.detect_missed()
             await app.workers.wait_for_complete()

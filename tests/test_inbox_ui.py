@@ -8,6 +8,7 @@ from rich.text import Text
 from sqlmodel import select
 from textual.widgets import Input, RichLog, Static
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Role
 from screens.app import BackupChecksApp
 from screens.dialogs import PromptDialog
@@ -36,7 +37,7 @@ def header(app: BackupChecksApp) -> str:
 async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
     """6 opens the inbox; the mail shows literally; i with a reason ignores it, kept."""
     ws = workspace(tmp_path, [synthetic_mail(1), NEWSLETTER, UNKNOWN])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("6")
@@ -70,7 +71,7 @@ async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
 async def test_assign_sender_to_customer(tmp_path: Path) -> None:
     """c maps the sender domain of the current mail to a (new) customer."""
     ws = workspace(tmp_path, [UNKNOWN])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
         await pilot.pause()
@@ -87,7 +88,7 @@ async def test_assign_sender_to_customer(tmp_path: Path) -> None:
 async def test_reparse_keeps_unknown_mail_in_the_inbox(tmp_path: Path) -> None:
     """r re-parses; mail no parser knows stays, with its reason."""
     ws = workspace(tmp_path, [UNKNOWN])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
         await pilot.pause()
@@ -99,7 +100,7 @@ async def test_reparse_keeps_unknown_mail_in_the_inbox(tmp_path: Path) -> None:
 async def test_viewer_reads_but_cannot_change(tmp_path: Path) -> None:
     """Viewers see the inbox; re-parse, ignore and assign are hidden."""
     ws = workspace(tmp_path, [UNKNOWN], role=Role.VIEWER, login="victor")
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
         await pilot.pause()

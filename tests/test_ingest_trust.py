@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.ingest import files
 from backupchecks_tui.ingest.pipeline import IngestStats, Origin, Pipeline
 from backupchecks_tui.services import checks, inbox
@@ -344,7 +345,7 @@ async def test_the_inbox_shows_the_error_mail_with_its_reason(tmp_path: Path) ->
     from tests.uihelpers import workspace
 
     ws = workspace(tmp_path, [synthetic_mail(0), hostile_mail("date"), synthetic_mail(2)])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("6")

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import col, select
 from textual.widgets import RichLog
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.services import inbox
 from backupchecks_tui.services.mail_body import MAX_CHARS
 from parsers import Outcome, Status, default_registry
@@ -101,7 +102,7 @@ async def test_deep_and_huge_mails_open_in_the_inbox(tmp_path: Path) -> None:
     texts = [inbox.mail_text(ws.engine, mail_id) for mail_id in ids if mail_id is not None]
     assert len(texts) == 2
     assert all(len(text) < MAX_CHARS + 20_000 for text in texts)
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("6")
         await pilot.pause()

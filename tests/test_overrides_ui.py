@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, Static
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Role
 from backupchecks_tui.services import overrides
 from screens.app import BackupChecksApp
@@ -31,7 +32,7 @@ async def test_mark_success_then_override_for_all_jobs(tmp_path: Path) -> None:
     """s marks the run, the dialog saves an all-jobs override, and the retroactive count is
     offered and applied: the run shows Success (override) with its reason."""
     ws = workspace(tmp_path, warning_mails(), role=Role.ADMIN, login="alice")
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")
@@ -70,7 +71,7 @@ async def test_mark_success_then_override_for_all_jobs(tmp_path: Path) -> None:
 async def test_only_this_run(tmp_path: Path) -> None:
     """escape in the dialog keeps the mark on this run only; no override is saved."""
     ws = workspace(tmp_path, warning_mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")
@@ -86,7 +87,7 @@ async def test_only_this_run(tmp_path: Path) -> None:
 async def test_overrides_mode_operator_cannot_delete(tmp_path: Path) -> None:
     """In Overrides (5) an Operator may disable but not delete; expired ones stay listed."""
     ws = workspace(tmp_path, warning_mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")
@@ -111,7 +112,7 @@ async def test_overrides_mode_operator_cannot_delete(tmp_path: Path) -> None:
 async def test_admin_deletes_and_sees_the_audit(tmp_path: Path) -> None:
     """An Admin deletes an override after confirming, and the audit log lists it."""
     ws = workspace(tmp_path, warning_mails(), role=Role.ADMIN, login="alice")
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")

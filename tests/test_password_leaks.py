@@ -30,6 +30,7 @@ from textual.binding import Binding, BindingType
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.errors import MailboxConnectionError
+from backupchecks_tui.facade import bind
 from backupchecks_tui.ingest.imap import Fetcher
 from backupchecks_tui.ingest.pipeline import Pipeline
 from backupchecks_tui.roles import Actor, Role
@@ -219,7 +220,7 @@ async def test_app_fetch_never_shows_the_password(
     imap = utf8_mailbox.imap_config(**case.overrides).model_dump()
     config = Config.model_validate({"imap": imap, "ui": {"timezone": "UTC"}})
     monkeypatch.setenv(PASSWORD_ENV, password)
-    app = BackupChecksApp(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t"))
+    app = BackupChecksApp(bind(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t")))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("f")

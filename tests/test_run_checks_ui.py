@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Input, Static
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Role
 from screens.app import BackupChecksApp
 from screens.dialogs import HelpScreen, PromptDialog
@@ -49,7 +50,7 @@ def row_text(table: KeyedTable, index: int) -> list[str]:
 
 async def test_review_current_job_moves_to_next_and_undo(tmp_path: Path) -> None:
     """`r` reviews the current job's runs and the cursor lands on the next job; ctrl+z undoes."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         assert "8 jobs · 9 runs to review" in header(app)
@@ -67,7 +68,7 @@ async def test_review_current_job_moves_to_next_and_undo(tmp_path: Path) -> None
 
 async def test_jk_move_and_failed_first(tmp_path: Path) -> None:
     """Failed jobs come first; j/k move the cursor and the run list follows."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         table = jobs_table(app)
@@ -83,7 +84,7 @@ async def test_jk_move_and_failed_first(tmp_path: Path) -> None:
 
 async def test_selection_bulk_review_and_select_successful(tmp_path: Path) -> None:
     """space selects, `a` adds every all-success job, `r` reviews the whole selection."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("space")
@@ -99,7 +100,7 @@ async def test_selection_bulk_review_and_select_successful(tmp_path: Path) -> No
 
 async def test_selection_survives_filters(tmp_path: Path) -> None:
     """A job selected before a text filter stays selected and is reviewed with `r`."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("space")  # job-a (failed, first)
@@ -119,7 +120,7 @@ async def test_selection_survives_filters(tmp_path: Path) -> None:
 
 async def test_status_filter_and_sort(tmp_path: Path) -> None:
     """F cycles the status filter; o cycles the sort order."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("F")
@@ -134,7 +135,9 @@ async def test_status_filter_and_sort(tmp_path: Path) -> None:
 
 async def test_viewer_is_refused_with_a_clear_line(tmp_path: Path) -> None:
     """Viewers see why they cannot review, and `r` does nothing."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails(), role=Role.VIEWER, login="victor"))
+    app = BackupChecksApp(
+        bind(workspace(tmp_path, queue_mails(), role=Role.VIEWER, login="victor"))
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         refused = app.screen.query_one("#refused", Static)
@@ -146,7 +149,7 @@ async def test_viewer_is_refused_with_a_clear_line(tmp_path: Path) -> None:
 
 async def test_operator_cannot_show_reviewed_or_unmark(tmp_path: Path) -> None:
     """R and u are hidden for Operators."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -159,7 +162,7 @@ async def test_operator_cannot_show_reviewed_or_unmark(tmp_path: Path) -> None:
 
 async def test_admin_shows_reviewed_and_unmarks(tmp_path: Path) -> None:
     """An Admin includes reviewed runs with R and puts a review back with u."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails(), role=Role.ADMIN, login="alice"))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails(), role=Role.ADMIN, login="alice")))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("r")
@@ -181,7 +184,7 @@ async def test_admin_shows_reviewed_and_unmarks(tmp_path: Path) -> None:
 async def test_export_mail_writes_the_original(tmp_path: Path) -> None:
     """e asks for a path and writes the run's original mail byte for byte."""
     mails = [synthetic_mail(1, status="failed", job="only")]
-    app = BackupChecksApp(workspace(tmp_path, mails))
+    app = BackupChecksApp(bind(workspace(tmp_path, mails)))
     target = tmp_path / "out" / "run.eml"
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
@@ -198,7 +201,7 @@ async def test_export_mail_writes_the_original(tmp_path: Path) -> None:
 async def test_key_bar_shows_the_screens_keys_and_a_click_presses_one(tmp_path: Path) -> None:
     """The bottom line lists the keys that apply (undo only after a review); a click on
     one works like pressing it."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         bar = app.screen.query_one(KeyBar)
@@ -220,7 +223,7 @@ async def test_panes_stack_at_80x24_and_stand_side_by_side_at_200x60(tmp_path: P
     and the run right, and the queue shows every column without scrolling."""
     ws = workspace(tmp_path, queue_mails())
     for size, stacked in [((80, 24), True), ((200, 60), False)]:
-        app = BackupChecksApp(ws)
+        app = BackupChecksApp(bind(ws))
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             jobs = jobs_table(app)
@@ -243,7 +246,7 @@ async def test_a_job_opens_on_its_worst_run(tmp_path: Path) -> None:
         synthetic_mail(1, status="failed", job="job-a"),
         synthetic_mail(2, status="success", job="job-a"),
     ]
-    app = BackupChecksApp(workspace(tmp_path, mails))
+    app = BackupChecksApp(bind(workspace(tmp_path, mails)))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.3)
         runs = app.screen.query_one("#runs", KeyedTable)
@@ -259,7 +262,9 @@ async def test_a_job_opens_on_its_worst_run(tmp_path: Path) -> None:
 async def test_an_empty_queue_says_so_and_offers_no_review_keys(tmp_path: Path) -> None:
     """The goal of the day: after the last review the header says the queue is empty and
     r, space and a leave the key bar; ctrl+z (undo) stays."""
-    app = BackupChecksApp(workspace(tmp_path, [synthetic_mail(1, status="failed", job="job-a")]))
+    app = BackupChecksApp(
+        bind(workspace(tmp_path, [synthetic_mail(1, status="failed", job="job-a")]))
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("r")
@@ -273,7 +278,7 @@ async def test_an_empty_queue_says_so_and_offers_no_review_keys(tmp_path: Path) 
 async def test_key_bar_follows_the_queue_through_a_filter(tmp_path: Path) -> None:
     """A filter that empties the queue takes r and space out of the key bar; clearing it
     brings them back."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         bar = app.screen.query_one(KeyBar)
@@ -290,7 +295,7 @@ async def test_review_notices_replace_each_other_but_leave_other_notices(
     tmp_path: Path,
 ) -> None:
     """Reviewing job after job shows one review notice at a time; a warning stays."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         app.notify("Fetch failed: the server did not answer.", severity="warning")
@@ -306,7 +311,7 @@ async def test_review_notices_replace_each_other_but_leave_other_notices(
 
 async def test_enter_goes_right_and_escape_comes_back(tmp_path: Path) -> None:
     """enter: jobs → runs → the run; escape: the run → runs → jobs, where j moves jobs."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         jobs = jobs_table(app)
@@ -327,7 +332,7 @@ async def test_enter_goes_right_and_escape_comes_back(tmp_path: Path) -> None:
 
 async def test_help_lists_the_keys(tmp_path: Path) -> None:
     """? shows every key of Run Checks; escape closes it."""
-    app = BackupChecksApp(workspace(tmp_path, queue_mails()))
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
@@ -350,7 +355,7 @@ async def test_hostile_mail_is_shown_literally(tmp_path: Path) -> None:
         "Clear screen: \x1b[2J and title: \x1b]0;owned\x07 and \x1b]52;c;ZXZpbA==\x07\n"
     )
     mails = [synthetic_mail(1, status="failed", job=HOSTILE_JOB, body=body)]
-    app = BackupChecksApp(workspace(tmp_path, mails))
+    app = BackupChecksApp(bind(workspace(tmp_path, mails)))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         cells = jobs_table(app).get_row_at(0)

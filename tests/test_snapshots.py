@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import build_demo
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed
 from backupchecks_tui.workspace import Workspace
@@ -59,7 +60,7 @@ def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
     config = Config.model_validate({"ui": {"timezone": "UTC", "ascii_only": ascii_only}})
     engine = open_database(url)
     workspace = Workspace(engine, Actor("alice", Role.ADMIN), config, "demo database", demo=True)
-    return BackupChecksApp(workspace)
+    return BackupChecksApp(bind(workspace))
 
 
 @pytest.mark.usefixtures("frozen")

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import RichLog
 
+from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
 from backupchecks_tui.services.tickets import ScopeSpec
@@ -90,7 +91,7 @@ def active_keys(app: BackupChecksApp) -> set[str]:
 async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
     """n, s, h, c, x (false alarm), o: every step lands in the timeline."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -136,7 +137,7 @@ async def test_merge_target_is_picked_from_the_selection(tmp_path: Path) -> None
         tickets.open_ticket(ws.engine, ws.actor, title, scopes=[job_scope(ws, "job-a")])
         for title in ("alpha", "bravo", "charlie")
     ]
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -156,7 +157,7 @@ async def test_merge_two_tickets_by_keyboard(tmp_path: Path) -> None:
     ws = workspace(tmp_path, mails())
     first = tickets.open_ticket(ws.engine, ws.actor, "first", scopes=[job_scope(ws, "job-a")])
     second = tickets.open_ticket(ws.engine, ws.actor, "second", scopes=[job_scope(ws, "job-b")])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -188,7 +189,7 @@ async def test_viewer_reads_but_cannot_act(tmp_path: Path) -> None:
     ws = workspace(tmp_path, mails(), role=Role.VIEWER, login="vera")
     tickets.open_ticket(ws.engine, OPERATOR, "seen", scopes=[job_scope(ws, "job-a")])
     remarks.add_remark(ws.engine, OPERATOR, "a note", [job_scope(ws, "job-b")])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
         await pilot.pause(0.1)
@@ -206,7 +207,7 @@ async def test_viewer_reads_but_cannot_act(tmp_path: Path) -> None:
 async def test_remark_created_and_resolved(tmp_path: Path) -> None:
     """n with a two-line text and a job, then x."""
     ws = workspace(tmp_path, mails())
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("4")
         await pilot.pause(0.1)
@@ -238,7 +239,7 @@ async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None
     scope = job_scope(ws, "job-a")
     ticket = tickets.open_ticket(ws.engine, ws.actor, "t", scopes=[scope])
     remark = remarks.add_remark(ws.engine, ws.actor, "r", [scope])
-    app = BackupChecksApp(ws)
+    app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.2)
         assert "🎫" in job_flags(app, "job-a") and "💬" in job_flags(app, "job-a")
@@ -306,7 +307,7 @@ def test_tickets_list_and_detail_snapshot(snap_compare: SnapCompare, snap_ws: Wo
         await pilot.press("3", "j")  # the newest (#2) is on top; #1 has the timeline
         await pilot.pause(0.2)
 
-    app = BackupChecksApp(snap_ws)
+    app = BackupChecksApp(bind(snap_ws))
     assert snap_compare(app, terminal_size=(160, 40), run_before=go)
 
 
@@ -318,5 +319,5 @@ def test_remarks_list_snapshot(snap_compare: SnapCompare, snap_ws: Workspace) ->
         await pilot.press("4")
         await pilot.pause(0.2)
 
-    app = BackupChecksApp(snap_ws)
+    app = BackupChecksApp(bind(snap_ws))
     assert snap_compare(app, terminal_size=(160, 40), run_before=go)

@@ -9,29 +9,32 @@ from screens.style import shown
 
 
 class StatusBar(Static):
-    """Filled from the app's workspace when mounted and on `refresh_status`."""
-
-    activity = ""
-    """Background work in progress (a fetch), shown at the end of the line."""
+    """Bound to the app's session, last fetch and activity; redraws when they change."""
 
     def on_mount(self) -> None:
-        """Draw once the app is known."""
+        """Follow the app's last fetch and activity."""
+        self.watch(self.app, "last_fetch", self._changed, init=False)
+        self.watch(self.app, "activity", self._changed, init=False)
+        self.refresh_status()
+
+    def _changed(self, _value: str) -> None:
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        """Redraw from the workspace."""
-        ws = getattr(self.app, "workspace", None)
-        if ws is None:
+        """Redraw from the app's state (no I/O)."""
+        session = getattr(self.app, "session", None)
+        if session is None:
             return
         text = Text()
         text.append(" backupchecks-tui ", style="bold reverse")
         text.append(f" {self.screen.TITLE or ''} ", style="bold")
         text.append("│ ")
-        text.append(f"{ws.actor.login} ({ws.actor.role.value.capitalize()})")
+        text.append(f"{session.actor.login} ({session.actor.role.value.capitalize()})")
         text.append(" │ ")
-        text.append(ws.database_label, style="dim")
+        text.append(session.database_label, style="dim")
         text.append(" │ last fetch: ")
-        text.append(ws.last_fetch())
-        if self.activity:
-            text.append(f" │ {self.activity}", style="bold yellow")
+        text.append(getattr(self.app, "last_fetch", "") or "…")
+        activity = getattr(self.app, "activity", "")
+        if activity:
+            text.append(f" │ {activity}", style="bold yellow")
         self.update(shown(text))  # the database label and fetch activity name servers
