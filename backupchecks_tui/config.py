@@ -24,6 +24,7 @@ from pydantic import (
 
 from backupchecks_tui import locations
 from backupchecks_tui.errors import ConfigError
+from backupchecks_tui.zones import system_zone
 from parsers.rules import RuleParser, RuleSpec
 
 
@@ -153,26 +154,6 @@ def rule_parsers(config: Config) -> list[RuleParser]:
 def _given(values: dict[str, Any]) -> dict[str, Any]:
     """The rule's fields with each empty `*_regex` as None (not given)."""
     return {k: None if k.endswith("_regex") and v == "" else v for k, v in values.items()}
-
-
-def system_zone() -> ZoneInfo:
-    """The system time zone by name ($TZ, /etc/localtime, /etc/timezone), else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    localtime = Path("/etc/localtime")
-    if localtime.is_symlink():
-        target = str(localtime.resolve())
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    tzfile = Path("/etc/timezone")
-    if tzfile.is_file():
-        candidates.append(tzfile.read_text().strip())
-    for name in candidates:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def resolve_path(explicit: str | None) -> tuple[Path, bool]:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, RichLog, Static
 
 from backupchecks_tui.roles import Action
 from backupchecks_tui.services import remarks
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from screens.commands import Command, bindings
 from screens.follow_up import (
     ADD_SCOPE,

@@ -15,7 +15,7 @@ from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import coverage, follow_up, tickets
 from backupchecks_tui.services.coverage import CoverItem
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from screens.base import AreaScreen
 from screens.commands import Command
 from screens.dialogs import ConfirmDialog

@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Input, RichLog, Static
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
 from backupchecks_tui.services import follow_up, tickets
-from backupchecks_tui.services.tickets import STATE_LABELS, Outcome, ScopeSpec
+from backupchecks_tui.services.tickets import STATE_LABELS, Outcome
+from backupchecks_tui.views.items import ScopeSpec
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.follow_up import (

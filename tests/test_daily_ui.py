@@ -23,6 +23,8 @@ from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed, schedules
 from backupchecks_tui.services.schedules import Kind, Schedule
+from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.views.overrides import OverrideSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from screens.daily_jobs import DailyJobsScreen
@@ -316,13 +318,13 @@ async def test_history_lists_the_jobs_tickets_remarks_and_overrides(
     app = demo_app(path)
     engine = app.workspace.engine
     admin = Actor("alice", Role.ADMIN)
-    scope = [tickets.ScopeSpec.job(MISSED_JOB)]
+    scope = [ScopeSpec.job(MISSED_JOB)]
     ticket = tickets.open_ticket(engine, admin, "Offsite target unreachable", scopes=scope)
     remarks.add_remark(engine, admin, "NAS moved to the new rack", scope)
     overrides.create_override(
         engine,
         admin,
-        overrides.OverrideSpec(scope="job", job_id=MISSED_JOB, match_status="warning"),
+        OverrideSpec(scope="job", job_id=MISSED_JOB, match_status="warning"),
     )
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

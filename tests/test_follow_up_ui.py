@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, RadioSet, RichLog, Static, TextAr
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import customers, follow_up, remarks, tickets
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from screens.dialogs import ConfirmDialog

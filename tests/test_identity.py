@@ -45,7 +45,7 @@ from backupchecks_tui.services import (
     tickets,
 )
 from backupchecks_tui.services import overrides as override_ops
-from backupchecks_tui.services.overrides import OverrideSpec
+from backupchecks_tui.views.overrides import OverrideSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from store import migrate

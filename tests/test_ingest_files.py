@@ -18,6 +18,7 @@ from backupchecks_tui.ingest import files
 from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
 from backupchecks_tui.services import stats
 from backupchecks_tui.services.reparse import reparse
+from backupchecks_tui.views.overrides import OverrideSpec
 from parsers import Registry
 from store.engine import session_scope
 from store.models import JobRun, MailMessage, RunObject
@@ -243,7 +244,7 @@ def test_override_applies_on_ingest_and_survives_reparse(
     from backupchecks_tui.services import overrides
 
     admin = Actor("alice", Role.ADMIN)
-    spec = overrides.OverrideSpec(
+    spec = OverrideSpec(
         scope="all", match_status="warning", object_name="vm-1", reason="CBT warning, known"
     )
     rule = overrides.create_override(engine, admin, spec)

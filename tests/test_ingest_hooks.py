@@ -22,6 +22,7 @@ from backupchecks_tui.ingest.pipeline import Ingested, Origin, Pipeline
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import overrides
 from backupchecks_tui.services.missed import LATE_REVIEWER
+from backupchecks_tui.views.overrides import OverrideSpec
 from parsers import MailView, Registry, Report, Status
 from store.engine import session_scope
 from store.models import Job, JobRun, Override
@@ -175,7 +176,7 @@ def test_an_active_override_applies_on_ingest(
     first = ingest(pipeline, synthetic_mail(0, status="failed", job="alpha"), "0.eml")
     (before,) = runs_of_mail(engine, first.mail_id)
     assert before.status == "failed"
-    spec = overrides.OverrideSpec(scope="job", job_id=job_id(engine, "alpha"), reason="known")
+    spec = OverrideSpec(scope="job", job_id=job_id(engine, "alpha"), reason="known")
     rule = overrides.create_override(engine, ADMIN, spec, now=datetime.now(UTC) - timedelta(1))
     stored = ingest(pipeline, synthetic_mail(1, status="failed", job="alpha"), "1.eml")
     pipeline.close()

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from backupchecks_tui.errors import PermissionDenied
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import overrides as ov
-from backupchecks_tui.services.overrides import ObjectFacts, OverrideSpec, Rule, RunFacts
+from backupchecks_tui.services.overrides import ObjectFacts, Rule, RunFacts
+from backupchecks_tui.views.overrides import OverrideSpec
 from store.engine import session_scope
 from store.models import AuditEvent, Job, JobRun, Override, RunObject
 

@@ -12,7 +12,8 @@ from sqlmodel import col, select
 
 from backupchecks_tui.errors import NotFound, PermissionDenied
 from backupchecks_tui.services import coverage, remarks, tickets
-from backupchecks_tui.services.tickets import InvalidInput, ScopeSpec, TransitionRefused
+from backupchecks_tui.services.tickets import InvalidInput, TransitionRefused
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import session_scope
 from store.models import AuditEvent
 from tests.test_tickets import ADMIN, LATER, NOW, OPERATOR, VIEWER, World, seed

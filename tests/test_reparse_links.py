@@ -20,7 +20,7 @@ from backupchecks_tui.ingest.pipeline import Ingested, Origin, Pipeline
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
 from backupchecks_tui.services.reparse import reparse
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from parsers import MailView, Registry, Report
 from store.engine import session_scope
 from store.models import JobRun, MailMessage, Override, RunLink

@@ -24,10 +24,10 @@ from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import coverage, tickets
 from backupchecks_tui.services.tickets import (
     InvalidInput,
-    ScopeSpec,
     TicketView,
     TransitionRefused,
 )
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import session_scope
 from store.models import AuditEvent, Customer, Job, JobRun, RunObject, TimelineEvent
 from tests.servers.postgres import PostgresServer

@@ -18,7 +18,7 @@ from textual.widgets import RichLog
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from screens.dialogs import ConfirmDialog, PromptDialog

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from backupchecks_tui.config import parse_config
 from backupchecks_tui.errors import ConfigError
 from backupchecks_tui.services import overrides as ov
-from backupchecks_tui.services.overrides import OverrideSpec, Rule
+from backupchecks_tui.services.overrides import Rule
+from backupchecks_tui.views.overrides import OverrideSpec
 from parsers import MailView, Outcome, Registry
 from parsers.rules import RuleParser, RuleSpec
 from tests.test_overrides import NOW, one_object_run, seed_job, seed_run

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
-from backupchecks_tui.services.tickets import ScopeSpec
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import read_scope
 from store.models import Customer, Job, JobRun, Ticket
 

@@ -20,7 +20,8 @@ from sqlmodel import col, select
 from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import checks
 from backupchecks_tui.services.coverage import fuzzy_score
-from backupchecks_tui.services.tickets import OwnerKind, ScopeSpec
+from backupchecks_tui.services.tickets import OwnerKind
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import read_scope
 from store.models import Customer, Job, RunLink
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -32,10 +32,10 @@ from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from backupchecks_tui.config import system_zone
 from backupchecks_tui.errors import BackupChecksError, NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
+from backupchecks_tui.views.overrides import Duration, OverrideSpec
 from parsers import userregex
 from store.engine import read_scope, session_scope
 from store.models import AuditEvent, Job, JobRun, Override, RunObject
@@ -57,7 +57,6 @@ _SCOPE_RANK = {"run": 2, "job": 1, "all": 0}
 _CHUNK = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-Duration = Literal["week", "month", "permanent"] | date
 """How long a rule lasts: a week or a calendar month from now, forever, or until a day
 (through its end, in the spec's time zone) or an exact aware datetime."""
 
@@ -244,47 +243,22 @@ def covered_names(run: RunFacts, rule: Rule) -> list[str]:
 # ------------------------------------------------------------------------- the spec
 
 
-@dataclass(frozen=True)
-class OverrideSpec:
-    """What an operator asks for in the override dialog.
-
-    `job_id` is needed for scope "job", `run_id` for scope "run"; a reason is required
-    for scope "all". `zone` is the time zone an end date is counted in.
-    """
-
-    scope: str
-    job_id: int | None = None
-    run_id: int | None = None
-    match_status: str = "any"
-    object_name: str = ""
-    text_match: str = "contains"
-    text_pattern: str = ""
-    duration: Duration = "permanent"
-    reason: str = ""
-    source_run_id: int | None = None
-    zone: tzinfo = field(default_factory=system_zone)
-
-    @property
-    def pattern(self) -> str:
-        """The text pattern; one of only blanks counts as none."""
-        return self.text_pattern if self.text_pattern.strip() else ""
-
-    def rule(self, now: datetime) -> Rule:
-        """The spec as an unsaved rule (id 0) in force from `now`."""
-        return Rule(
-            0,
-            self.scope,
-            self.job_id,
-            self.run_id,
-            self.match_status,
-            self.object_name.strip(),
-            self.text_match,
-            self.pattern,
-            now,
-            valid_until(self.duration, now, self.zone),
-            True,
-            self.reason.strip(),
-        )
+def spec_rule(spec: OverrideSpec, now: datetime) -> Rule:
+    """The spec as an unsaved rule (id 0) in force from `now`."""
+    return Rule(
+        0,
+        spec.scope,
+        spec.job_id,
+        spec.run_id,
+        spec.match_status,
+        spec.object_name.strip(),
+        spec.text_match,
+        spec.pattern,
+        now,
+        valid_until(spec.duration, now, spec.zone),
+        True,
+        spec.reason.strip(),
+    )
 
 
 def check_match(spec: OverrideSpec) -> None:
@@ -305,7 +279,7 @@ def validate(spec: OverrideSpec, now: datetime) -> None:
     """Refuse a spec that cannot be saved (scope, match, reason, duration)."""
     _check_scope(spec)
     check_match(spec)
-    if spec.scope == "all" and not spec.rule(now).object_level and spec.match_status == "any":
+    if spec.scope == "all" and not spec_rule(spec, now).object_level and spec.match_status == "any":
         raise OverrideError(
             "This override would silence every warning and failure of every job.",
             fix="Fix: narrow it by status, object name or text.",
@@ -752,7 +726,7 @@ def preview(engine: Engine, spec: OverrideSpec, run_id: int) -> list[str]:
         facts = _facts(session.connection(), _run_query(run_id))
     if not facts:
         raise NotFound(f"Run {run_id} no longer exists.")
-    return covered_names(facts[0], spec.rule(utcnow()))
+    return covered_names(facts[0], spec_rule(spec, utcnow()))
 
 
 def _run_query(run_id: int) -> Any:
@@ -769,7 +743,7 @@ def count_retroactive(
     with read_scope(engine) as session:
         if isinstance(spec_or_override_id, OverrideSpec):
             check_match(spec_or_override_id)
-            rule = spec_or_override_id.rule(at)
+            rule = spec_rule(spec_or_override_id, at)
         else:
             rule = _rule_of(_get_override(session, spec_or_override_id))
         return len(_retro(session.connection(), rule, at))

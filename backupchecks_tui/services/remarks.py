@@ -23,7 +23,6 @@ from backupchecks_tui.services.tickets import (
     InvalidInput,
     LinkedRun,
     Owner,
-    ScopeSpec,
     ScopeView,
     StateFilter,
     TimelineEntry,
@@ -42,6 +41,7 @@ from backupchecks_tui.services.tickets import (
     text_like,
     timeline,
 )
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import read_scope, session_scope
 from store.models import Remark
 

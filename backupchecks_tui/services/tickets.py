@@ -30,6 +30,7 @@ from backupchecks_tui.database import denied_by_database
 from backupchecks_tui.errors import BackupChecksError, NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
+from backupchecks_tui.views.items import ScopeSpec
 from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, RunLink, Scope, Ticket, TimelineEvent
 from store.types import utcnow
@@ -100,30 +101,6 @@ def allowed_actions(state: str) -> frozenset[str]:
 
 
 # ---------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class ScopeSpec:
-    """What to cover: a customer, a job, or an object name together with its job."""
-
-    customer_id: int | None = None
-    job_id: int | None = None
-    object_name: str = ""
-
-    @classmethod
-    def customer(cls, customer_id: int) -> ScopeSpec:
-        """A scope covering every job of a customer."""
-        return cls(customer_id=customer_id)
-
-    @classmethod
-    def job(cls, job_id: int) -> ScopeSpec:
-        """A scope covering one job."""
-        return cls(job_id=job_id)
-
-    @classmethod
-    def object(cls, job_id: int, name: str) -> ScopeSpec:
-        """A scope covering one object (VM, host, mailbox…) of a job."""
-        return cls(job_id=job_id, object_name=name)
 
 
 @dataclass(frozen=True)

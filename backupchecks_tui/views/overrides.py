@@ -1,0 +1,38 @@
+"""What an operator asks of an override: the dialog's answer, and how long it lasts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from typing import Literal
+
+from backupchecks_tui.zones import system_zone
+
+Duration = Literal["week", "month", "permanent"] | date
+"""How long an override lasts: a week, a month, for good, or until a day."""
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    """What an operator asks for in the override dialog.
+
+    `job_id` is needed for scope "job", `run_id` for scope "run"; a reason is required
+    for scope "all". `zone` is the time zone an end date is counted in.
+    """
+
+    scope: str
+    job_id: int | None = None
+    run_id: int | None = None
+    match_status: str = "any"
+    object_name: str = ""
+    text_match: str = "contains"
+    text_pattern: str = ""
+    duration: Duration = "permanent"
+    reason: str = ""
+    source_run_id: int | None = None
+    zone: tzinfo = field(default_factory=system_zone)
+
+    @property
+    def pattern(self) -> str:
+        """The text pattern; one of only blanks counts as none."""
+        return self.text_pattern if self.text_pattern.strip() else ""
