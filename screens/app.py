@@ -114,6 +114,15 @@ class BackupChecksApp(App[None]):
         what it shows (see screens.base)."""
         _freeze("imports")
         self._keyed_notices: dict[str, Notification] = {}
+        self.pending_io = 0
+        """Service calls of async workers (screens.base.AreaScreen.io) now in a thread."""
+
+    @property
+    def busy(self) -> bool:
+        """Whether the app waits on I/O: a thread worker running or a service call out."""
+        return self.pending_io > 0 or any(
+            worker.is_running and worker._thread_worker for worker in self.workers
+        )
 
     def on_mount(self) -> None:
         """Look for missed runs soon and every few minutes; fetch on a timer if asked."""

@@ -93,7 +93,12 @@ class AreaScreen(Screen[None]):
     async def io(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one blocking service call in a thread and return its result (or raise its
         error) to the awaiting async worker."""
-        return await asyncio.to_thread(call, *args, **kwargs)
+        app = self.bc_app
+        app.pending_io += 1
+        try:
+            return await asyncio.to_thread(call, *args, **kwargs)
+        finally:
+            app.pending_io -= 1
 
     def begin_loading(self, pane: Widget) -> None:
         """`pane` waits for data: show the loading indicator if it waits long."""
