@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import build_demo
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed, schedules
@@ -27,7 +28,7 @@ from backupchecks_tui.views.items import ScopeSpec
 from backupchecks_tui.views.overrides import OverrideSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
-from screens.daily_jobs import DailyJobsScreen
+from screens.daily_jobs import DailyJobsScreen, DailyTable
 from screens.dialogs import PromptDialog
 from screens.job_history import JobHistoryScreen, parse_schedule
 from screens.widgets.tables import KeyedTable
@@ -238,6 +239,32 @@ async def test_roll_up_changes_a_mixed_day(demo_db: Path) -> None:
             ("warning_if_mixed", "Warning"),
             ("worst", "Warning"),
         ]
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_cursor_stays_on_the_job_across_reloads(demo_db: Path) -> None:
+    """Another day, a roll-up or a "data changed" signal reload the grid in a worker; the
+    cursor stays on the same job, and the stale result of an older load is dropped."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_daily(pilot)
+        screen = daily_screen(app)
+        table = screen.query_one(KeyedTable)
+        table.move_cursor(row=table.get_row_index(str(MISSED_JOB)))
+        await pilot.press("left_square_bracket", "u")
+        await settle(pilot)
+        assert table.current_key == MISSED_JOB
+        grid = screen.query_one(DailyTable).grid
+        assert grid is not None
+        assert grid.query == screen.grid_query()
+        app.changed(Changed.RUNS)
+        await settle(pilot)
+        assert table.current_key == MISSED_JOB
+        assert screen.table.grid is not grid
+        grid = screen.table.grid
+        app.changed(Changed.MAIL)  # not shown here: no reload
+        await settle(pilot)
+        assert screen.table.grid is grid
 
 
 @pytest.mark.usefixtures("frozen")
