@@ -39,6 +39,8 @@ MIXED_DAY = date(2026, 11, 21)
 """A day on which demo job 123 had a warning, then a success."""
 MIXED_JOB = 123
 MISSED_JOB = 18
+BUSY_JOB = 71
+"""The demo job with the most runs (more than one page)."""
 SnapCompare = Callable[..., bool]
 
 
@@ -293,6 +295,34 @@ async def test_enter_opens_history_and_pause(demo_db: Path, tmp_path: Path) -> N
         await settle(pilot)
         assert app.screen is screen
         assert "paused" in str(table.get_row(str(MISSED_JOB))[7])  # the Schedule column
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_history_pages(demo_db: Path) -> None:
+    """n and p page through a job's runs, 50 a page, in a worker; the header follows."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_daily(pilot)
+        table = daily_screen(app).query_one(KeyedTable)
+        table.move_cursor(row=table.get_row_index(str(BUSY_JOB)))
+        await pilot.press("enter")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, JobHistoryScreen)
+        runs = history.query_one(KeyedTable)
+        head = history.query_one("#history-header", Static)
+        assert runs.row_count == 50
+        assert "page 1/2" in str(head.render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert (history.page, runs.row_count) == (1, history.total - 50)
+        assert "page 2/2" in str(head.render())
+        await pilot.press("n")  # no page 3
+        await settle(pilot)
+        assert history.page == 1
+        await pilot.press("p")
+        await settle(pilot)
+        assert (history.page, runs.row_count) == (0, 50)
 
 
 @pytest.mark.usefixtures("frozen")
