@@ -326,6 +326,56 @@ async def test_history_pages(demo_db: Path) -> None:
 
 
 @pytest.mark.usefixtures("frozen")
+async def test_set_schedule_and_grace(demo_db: Path, tmp_path: Path) -> None:
+    """S sets a schedule by hand (and "auto" relearns it), G the grace period; each
+    through a prompt, the write in a worker, the header and the grid reloaded after."""
+    ws = demo_workspace(own_copy(demo_db, tmp_path))
+    app = BackupChecksApp(bind(ws))
+
+    async def answer(key: str, typed: str) -> None:
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = typed
+        await pilot.press("enter")
+        await settle(pilot)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_daily(pilot)
+        screen = daily_screen(app)
+        table = screen.query_one(KeyedTable)
+        table.move_cursor(row=table.get_row_index(str(MISSED_JOB)))
+        await pilot.press("enter")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, JobHistoryScreen)
+        head = history.query_one("#history-header", Static)
+        await answer("S", "weekly sun 23:00")
+        settings = schedules.job_schedule(ws.engine, MISSED_JOB)
+        assert settings.manual
+        assert settings.schedule == Schedule(
+            Kind.WEEKLY, start=time(23), weekdays=frozenset({6}), confidence=1.0
+        )
+        assert "(set by hand)" in str(head.render())
+        await answer("G", "soon")
+        assert any("not a number" in n.message for n in app._notifications)
+        await answer("G", "30")
+        assert schedules.job_schedule(ws.engine, MISSED_JOB).grace_minutes == 30
+        assert "grace: 30 min" in str(head.render())
+        await answer("G", "99999")  # refused by the service: a notice, no change
+        assert schedules.job_schedule(ws.engine, MISSED_JOB).grace_minutes == 30
+        assert any("out of range" in n.message for n in app._notifications)
+        await answer("S", "auto")
+        settings = schedules.job_schedule(ws.engine, MISSED_JOB)
+        assert not settings.manual
+        assert settings.schedule is not None  # learned again at once
+        assert "learned" in str(head.render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "✎" not in str(table.get_row(str(MISSED_JOB))[7])
+
+
+@pytest.mark.usefixtures("frozen")
 async def test_viewer_cannot_pause(demo_db: Path, tmp_path: Path) -> None:
     """A Viewer sees the history but P, G and S are hidden and do nothing."""
     path = own_copy(demo_db, tmp_path)
