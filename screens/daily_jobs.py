@@ -18,6 +18,7 @@ from textual.binding import BindingType
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from backupchecks_tui.domain import Changed, RunStatus
 from backupchecks_tui.views.daily import (
@@ -285,7 +286,7 @@ class DailyJobsScreen(AreaScreen):
         self.begin_loading(self.table)
         self.load_grid(self.grid_query())
 
-    @work(thread=True, exclusive=True, group="daily", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="daily-jobs", exit_on_error=False)
     def load_grid(self, query: GridQuery) -> None:
         """Read the grid for `query` (in a thread)."""
         self.post_message(GridLoaded(self.services.day_grid(query)))
@@ -299,6 +300,11 @@ class DailyJobsScreen(AreaScreen):
         header = self.query_one(DailyHeader)
         header.today = self.bc_app.today()
         header.grid = message.grid
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is WorkerState.ERROR and event.worker.group == "daily-jobs":
+            self.end_loading(self.table)
 
     # ------------------------------------------------------------- keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002

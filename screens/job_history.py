@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from backupchecks_tui.domain import Changed, ItemKind
 from backupchecks_tui.errors import BackupChecksError
@@ -334,13 +335,13 @@ class JobHistoryScreen(AreaScreen):
         self.begin_loading(self.table)
         self.load_runs(self.page)
 
-    @work(thread=True, exclusive=True, group="history-head", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="job-overview", exit_on_error=False)
     def load_overview(self) -> None:
         """Read the job's settings, strip and follow-ups (in a thread)."""
         overview = self.services.job_overview(self.job_id, self.end_day, STRIP_DAYS)
         self.post_message(OverviewLoaded(overview))
 
-    @work(thread=True, exclusive=True, group="history-runs", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="job-runs", exit_on_error=False)
     def load_runs(self, page: int) -> None:
         """Read page `page` of the job's runs (in a thread)."""
         self.post_message(RunsLoaded(self.services.job_runs(self.job_id, page, PAGE_SIZE), page))
@@ -358,6 +359,11 @@ class JobHistoryScreen(AreaScreen):
         self.end_loading(self.table)
         self.table.runs = runs
         self.query_one(HistoryHeader).runs = runs
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is WorkerState.ERROR and event.worker.group == "job-runs":
+            self.end_loading(self.table)
 
     # ------------------------------------------------------------- keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002

@@ -20,10 +20,11 @@ from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import build_demo
 from backupchecks_tui.domain import Changed
+from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed, schedules
-from backupchecks_tui.views.daily import Kind, Schedule
+from backupchecks_tui.views.daily import DayGrid, GridQuery, Kind, Schedule
 from backupchecks_tui.views.items import ScopeSpec
 from backupchecks_tui.views.overrides import OverrideSpec
 from backupchecks_tui.workspace import Workspace
@@ -267,6 +268,30 @@ async def test_cursor_stays_on_the_job_across_reloads(demo_db: Path) -> None:
         app.changed(Changed.MAIL)  # not shown here: no reload
         await settle(pilot)
         assert screen.table.grid is grid
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_a_failed_load_is_one_notice(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grid load that fails shows the error once, leaves no loading indicator, and the
+    screen goes on: the next load works."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_daily(pilot)
+        screen = daily_screen(app)
+
+        def down(_query: GridQuery) -> DayGrid:
+            raise BackupChecksError("The database does not answer.")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(app.services, "day_grid", down)
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+        assert [n.message for n in app._notifications] == ["The database does not answer."]
+        assert not screen.table.loading
+        assert screen.table.grid is not None and screen.table.grid.query.day == MONDAY
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert screen.table.grid.query.day == date(2026, 11, 22)
 
 
 @pytest.mark.usefixtures("frozen")
