@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from datetime import date, tzinfo
+from typing import ClassVar, cast
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from backupchecks_tui.domain import MatchStatus, OverrideScope, TextMatch
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.safe_text import clean, one_line
-from backupchecks_tui.services import overrides
-from backupchecks_tui.services.checks import RunDetail
-from store.models import Override
+from backupchecks_tui.views.overrides import Duration, OverrideDraft, OverrideSpec
 
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from sqlalchemy import Engine
-
-SCOPES = [("Only this run (no future effect)", "run"), ("This job", "job"), ("All jobs", "all")]
-STATUSES = [("Warning", "warning"), ("Failed", "failed"), ("Warning or failed", "any")]
+SCOPES = [
+    ("Only this run (no future effect)", OverrideScope.RUN.value),
+    ("This job", OverrideScope.JOB.value),
+    ("All jobs", OverrideScope.ALL.value),
+]
+STATUSES = [
+    ("Warning", MatchStatus.WARNING.value),
+    ("Failed", MatchStatus.FAILED.value),
+    ("Warning or failed", MatchStatus.ANY.value),
+]
 MATCHES = [
-    ("contains", "contains"),
-    ("is exactly", "exact"),
-    ("starts with", "starts"),
-    ("ends with", "ends"),
-    ("matches regex", "regex"),
+    ("contains", TextMatch.CONTAINS.value),
+    ("is exactly", TextMatch.EXACT.value),
+    ("starts with", TextMatch.STARTS.value),
+    ("ends with", TextMatch.ENDS.value),
+    ("matches regex", TextMatch.REGEX.value),
 ]
 DURATIONS = [
     ("1 week", "week"),
@@ -41,16 +46,31 @@ DURATIONS = [
     ("Until a date…", "date"),
 ]
 
+Preview = Callable[[OverrideSpec], list[str]]
+"""What a spec covers in the dialog's run (does I/O: run in a thread worker)."""
+
+
+class DialogError(BackupChecksError):
+    """The form cannot be read as an override (a bad end date)."""
+
+    title = "Invalid override"
+
 
 @dataclass(frozen=True)
 class OverrideChoice:
     """The dialog's result: a spec to save, or None for "only this run"."""
 
-    spec: overrides.OverrideSpec | None
+    spec: OverrideSpec | None
 
 
 class OverrideDialog(ModalScreen[OverrideChoice | None]):
-    """Scope, match (status, object, text), duration and reason, with a live preview."""
+    """Scope, match (status, object, text), duration and reason, with a live preview.
+
+    `draft` says what the fields start with and which run the preview covers; `preview`
+    is called in a thread worker as the operator types (the facade's preview, bound to the
+    run); saving asks the services facade to validate the spec, in a thread too. The
+    same dialog edits a saved override (a draft with `override_id`).
+    """
 
     AUTO_FOCUS = "#ov-scope"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,14 +78,22 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         Binding("ctrl+s", "save", "Save", priority=True),
     ]
 
-    def __init__(
-        self, engine: Engine, detail: RunDetail, zone: ZoneInfo, initial: Override | None = None
-    ) -> None:
+    class Previewed(Message):
+        """What the preview worker found for one state of the form."""
+
+        def __init__(self, spec: OverrideSpec, covered: list[str] | None, error: str) -> None:
+            super().__init__()
+            self.spec = spec
+            self.covered = covered
+            self.error = error
+
+    def __init__(self, draft: OverrideDraft, preview: Preview, zone: tzinfo) -> None:
         super().__init__()
-        self.engine = engine
-        self.detail = detail
+        self.draft = draft
+        self.preview = preview
         self.zone = zone
-        self.initial = initial
+        self.asked: OverrideSpec | None = None
+        """The spec of the newest preview asked for: older answers are dropped."""
         # Input id → (what the field was filled with, the raw value behind it).
         self.prefilled: dict[str, tuple[str, str]] = {}
 
@@ -81,38 +109,37 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
 
     def compose(self) -> ComposeResult:
         """The form."""
-        problem = next((o for o in self.detail.objects if o.status != "success"), None)
-        status = self.detail.run.reported_status
+        draft = self.draft
         with VerticalScroll(classes="dialog override-dialog"):
             title = (
-                f"Edit override #{self.initial.id}"
-                if self.initial
+                f"Edit override #{draft.override_id}"
+                if draft.editing
                 else "Apply an override to future runs?"
             )
             yield Label(Text(title, style="bold"))
             yield Label(Text("Scope"))
-            yield Select(SCOPES, value="job", allow_blank=False, id="ov-scope", compact=True)
+            yield Select(SCOPES, value=draft.scope, allow_blank=False, id="ov-scope", compact=True)
             yield Label(Text("Status that must match"))
             yield Select(
                 STATUSES,
-                value=status if status in {"warning", "failed"} else "any",
+                value=draft.match_status,
                 allow_blank=False,
                 id="ov-status",
                 compact=True,
             )
             yield Label(Text("Object name (empty = any object)"))
             yield Input(
-                value=self._prefill("#ov-object", problem.name) if problem else "",
+                value=self._prefill("#ov-object", draft.object_name),
                 id="ov-object",
                 compact=True,
             )
             yield Label(Text("Error text"))
             with Horizontal(classes="ov-row"):
                 yield Select(
-                    MATCHES, value="contains", allow_blank=False, id="ov-match", compact=True
+                    MATCHES, value=draft.text_match, allow_blank=False, id="ov-match", compact=True
                 )
                 yield Input(
-                    value=self._prefill("#ov-text", problem.message, 200) if problem else "",
+                    value=self._prefill("#ov-text", draft.text_pattern, 200),
                     id="ov-text",
                     compact=True,
                 )
@@ -120,12 +147,24 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
             yield Label(Text("Duration"))
             with Horizontal(classes="ov-row"):
                 yield Select(
-                    DURATIONS, value="month", allow_blank=False, id="ov-duration", compact=True
+                    DURATIONS,
+                    value="date" if isinstance(draft.duration, date) else draft.duration,
+                    allow_blank=False,
+                    id="ov-duration",
+                    compact=True,
                 )
-                yield Input(placeholder="YYYY-MM-DD", id="ov-until", compact=True)
+                yield Input(
+                    value=draft.duration.isoformat() if isinstance(draft.duration, date) else "",
+                    placeholder="YYYY-MM-DD",
+                    id="ov-until",
+                    compact=True,
+                )
             yield Label(Text("Reason (required for all jobs)"))
             yield Input(
-                placeholder="why this is known and safe to silence", id="ov-reason", compact=True
+                value=one_line(draft.reason),
+                placeholder="why this is known and safe to silence",
+                id="ov-reason",
+                compact=True,
             )
             yield Static(id="ov-error")
             with Horizontal(classes="ov-row"):
@@ -133,23 +172,7 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
                 yield Button("Only this run (esc)", id="ov-cancel", compact=True)
 
     def on_mount(self) -> None:
-        """Fill in an override being edited, then the first preview."""
-        rule = self.initial
-        if rule is not None:
-            self.query_one("#ov-scope", Select).value = rule.scope
-            self.query_one("#ov-status", Select).value = rule.match_status
-            self.query_one("#ov-object", Input).value = self._prefill(
-                "#ov-object", rule.object_name
-            )
-            self.query_one("#ov-match", Select).value = rule.text_match
-            self.query_one("#ov-text", Input).value = self._prefill("#ov-text", rule.text_pattern)
-            self.query_one("#ov-reason", Input).value = one_line(rule.reason)
-            if rule.valid_until is None:
-                self.query_one("#ov-duration", Select).value = "permanent"
-            else:
-                self.query_one("#ov-duration", Select).value = "date"
-                until = rule.valid_until.astimezone(self.zone).date().isoformat()
-                self.query_one("#ov-until", Input).value = until
+        """The first preview."""
         self._refresh_preview()
 
     def _value(self, widget_id: str) -> str:
@@ -160,25 +183,26 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         filled, raw = self.prefilled.get(widget_id, ("", ""))
         return raw if filled and widget.value == filled else widget.value
 
-    def spec(self) -> overrides.OverrideSpec:
+    def spec(self) -> OverrideSpec:
         """The form as a spec (raises BackupChecksError on a bad date)."""
-        duration: overrides.Duration = self._value("#ov-duration")  # type: ignore[assignment]
+        duration = cast("Duration", self._value("#ov-duration"))
         if duration == "date":
             try:
                 duration = date.fromisoformat(self._value("#ov-until").strip())
             except ValueError:
-                raise overrides.OverrideError("Give the end date as YYYY-MM-DD.") from None
-        return overrides.OverrideSpec(
+                raise DialogError("Give the end date as YYYY-MM-DD.") from None
+        draft = self.draft
+        return OverrideSpec(
             scope=self._value("#ov-scope"),
-            job_id=self.initial.job_id if self.initial else self.detail.job_id,
-            run_id=self.detail.run.id,
+            job_id=draft.job_id,
+            run_id=draft.run_id,
             match_status=self._value("#ov-status"),
             object_name=self._value("#ov-object").strip(),
             text_match=self._value("#ov-match"),
             text_pattern=self._value("#ov-text"),
             duration=duration,
             reason=self._value("#ov-reason").strip(),
-            source_run_id=self.detail.run.id,
+            source_run_id=draft.run_id,
             zone=self.zone,
         )
 
@@ -188,11 +212,34 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         self._refresh_preview()
 
     def _refresh_preview(self) -> None:
-        preview = self.query_one("#ov-preview", Static)
         try:
-            covered = overrides.preview(self.engine, self.spec(), self.detail.run.id)
+            spec = self.spec()
         except BackupChecksError as error:
-            preview.update(Text(f"✖ {clean(error.line)}", style="red"))
+            self.asked = None
+            self._show_preview(None, error.line)
+            return
+        self.asked = spec
+        self._preview(spec)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _preview(self, spec: OverrideSpec) -> None:
+        """Ask what `spec` covers in the run (off the event loop)."""
+        try:
+            covered: list[str] | None = self.preview(spec)
+            error = ""
+        except BackupChecksError as failure:
+            covered, error = None, failure.line
+        self.post_message(self.Previewed(spec, covered, error))
+
+    @on(Previewed)
+    def _previewed(self, message: Previewed) -> None:
+        if message.spec == self.asked:
+            self._show_preview(message.covered, message.error)
+
+    def _show_preview(self, covered: list[str] | None, error: str) -> None:
+        preview = self.query_one("#ov-preview", Static)
+        if covered is None:
+            preview.update(Text(f"✖ {clean(error)}", style="red"))
             return
         if not covered:
             preview.update(Text("Covers nothing in this run.", style="yellow"))
@@ -202,16 +249,27 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
         preview.update(Text(f"Covers in this run: {names}{more}", style="green"))
 
     @on(Button.Pressed, "#ov-save")
-    def action_save(self) -> None:
-        """Validate and return the spec."""
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def action_save(self) -> None:
+        """Validate (through the services facade, in a thread) and return the spec."""
+        from screens.app import BackupChecksApp  # noqa: PLC0415 - import cycle
+
+        app = self.app
+        assert isinstance(app, BackupChecksApp)
         try:
             spec = self.spec()
-            if spec.scope != "run":
-                overrides.validate(spec, datetime.now(UTC))
+            app.pending_io += 1
+            try:
+                await asyncio.to_thread(app.services.validate_override, spec)
+            finally:
+                app.pending_io -= 1
         except BackupChecksError as error:
             self.query_one("#ov-error", Static).update(Text(clean(error.line), style="bold red"))
             return
-        self.dismiss(OverrideChoice(None if spec.scope == "run" else spec))
+        self.dismiss(OverrideChoice(None if spec.scope == OverrideScope.RUN else spec))
 
     @on(Button.Pressed, "#ov-cancel")
     def action_cancel(self) -> None:

@@ -1,9 +1,15 @@
-"""Run Checks: the daily queue of unreviewed runs, grouped by job. Goal: an empty queue."""
+"""Run Checks: the daily queue of unreviewed runs, grouped by job. Goal: an empty queue.
+
+Three panes follow the cursor (`screens.base`'s pattern): the jobs pane shows the queue a
+"queue" worker read for the screen's filter; a move of its cursor sets the screen's job,
+whose runs a "runs" worker reads; the run under the runs cursor is read, with what covers
+it, by a "detail" worker. Each worker posts what it read and for which filter, job or run;
+a handler drops an answer the screen has moved past. A cursor move runs no SQL.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from time import monotonic
 from typing import ClassVar
 
@@ -16,33 +22,39 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from backupchecks_tui.domain import Changed, RunStatus
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action, Role
-from backupchecks_tui.services import checks, customers, overrides, review
-from backupchecks_tui.services.review import ReviewReceipt
+from backupchecks_tui.views.checks import (
+    QueueFilter,
+    QueuePage,
+    QueueRow,
+    ReviewReceipt,
+    RunCover,
+    RunDetail,
+    RunRow,
+)
+from screens.base import Loaded
 from screens.commands import Command, bindings
-from screens.dialogs import ConfirmDialog, PromptDialog
-from screens.override_dialog import OverrideDialog
-from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList, RunFollowUp
+from screens.run_actions import RunActions
+from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.queue_cells import job_cells, name_widths, run_cells
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 from screens.widgets.words import counted
-from store.queries import STATUS_RANK, QueueFilter, QueueRow
 
 PAGE = 300
 FIRST_PAGE = 100  # a (re)load with the cursor near the top: a screenful or two, fast
 FOLLOW_DELAY = 0.08
 NARROW = 120
-STATUS_FILTERS: list[tuple[str, frozenset[str]]] = [
+STATUS_FILTERS: list[tuple[str, frozenset[RunStatus]]] = [
     ("all", frozenset()),
-    ("failed + missed", frozenset({"failed", "missed"})),
-    ("warning", frozenset({"warning"})),
-    ("success", frozenset({"success"})),
+    ("failed + missed", frozenset({RunStatus.FAILED, RunStatus.MISSED})),
+    ("warning", frozenset({RunStatus.WARNING})),
+    ("success", frozenset({RunStatus.SUCCESS})),
 ]
-SORTS = ["status", "customer", "age"]
 
 COMMANDS = [
     Command("review", "r", "Reviewed", "Mark the selected jobs (or the current one) reviewed."),
@@ -63,14 +75,43 @@ COMMANDS = [
 ]
 
 
-def worst_run_index(rows: list[checks.RunRow]) -> int:
+def worst_run_index(rows: list[RunRow]) -> int:
     """The newest of the job's worst runs: the one that put the job where it is in the queue
     (a job that failed on Sunday and succeeded on Monday opens on Sunday's failure)."""
-    worst = max((STATUS_RANK.get(r.status, 0) for r in rows), default=0)
-    return next((i for i, r in enumerate(rows) if STATUS_RANK.get(r.status, 0) == worst), 0)
+    worst = max((r.status.rank for r in rows), default=0)
+    return next((i for i, r in enumerate(rows) if r.status.rank == worst), 0)
 
 
-class RunChecksScreen(RunFollowUp):
+class QueueLoaded(Loaded):
+    """A page of the queue read for `page.flt` (`more`: a further page to append)."""
+
+    def __init__(self, page: QueuePage, keep: int | None, *, refit: bool, more: bool) -> None:
+        super().__init__()
+        self.page = page
+        self.keep = keep
+        self.refit = refit
+        self.more = more
+
+
+class RunsLoaded(Loaded):
+    """The runs of `job_id`; the cursor goes to `keep` when it is among them."""
+
+    def __init__(self, job_id: int, runs: list[RunRow], keep: int | None) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.runs = runs
+        self.keep = keep
+
+
+class RunLoaded(Loaded):
+    """One run in detail, with what covers it."""
+
+    def __init__(self, cover: RunCover) -> None:
+        super().__init__()
+        self.cover = cover
+
+
+class RunChecksScreen(RunActions):
     """Jobs with unreviewed runs | runs of the job | the run."""
 
     COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
@@ -79,37 +120,54 @@ class RunChecksScreen(RunFollowUp):
     FILTER = "filter"
     LIST = "jobs"
     AUTO_FOCUS = "#jobs"
+    SHOWS = Changed.RUNS | Changed.TICKETS | Changed.REMARKS | Changed.OVERRIDES | Changed.JOBS
 
     def __init__(self) -> None:
         super().__init__()
         self.flt = QueueFilter()
+        """What the queue shows; a page read for another filter is dropped."""
         self.rows: dict[int, QueueRow] = {}
-        self.marks: dict[int, tuple[bool, bool]] = {}
         self.loaded = 0
         self.total_jobs = 0
         self.total_runs = 0
         self.selected: dict[int, int] = {}
         self.last_review: ReviewReceipt | None = None
         self.status_filter = 0
+        self.job_id: int | None = None
+        """The job under the jobs cursor."""
         self.runs_of: int | None = None
+        """The job whose runs the run list shows."""
+        self.run_id: int | None = None
+        """The run under the runs cursor (the detail pane follows it)."""
+        self.detail: RunDetail | None = None
+        """The run the detail pane shows."""
         self.widths = name_widths(0)
         """Customer and job column widths, from the width of the jobs pane."""
-        """The job whose runs the run list shows."""
         self._pending: tuple[str, int | None] | None = None
         self._timer: Timer | None = None
         self._last_move = 0.0
+        self._more_at = -1
+        """The offset of the further page being read (one at a time)."""
+        self._keep_next: int | None = None
+        """The job the next reload puts the cursor on (an undo's), instead of the current."""
+
+    @property
+    def refused(self) -> bool:
+        """Viewers do not review: the screen says so and reads nothing."""
+        return self.bc_app.session.actor.role is Role.VIEWER
 
     def compose(self) -> ComposeResult:
         """Status bar, queue header, filter input, three panes, footer."""
         yield StatusBar()
         yield Static(id="queue-header")
         yield Input(placeholder="filter jobs: customer, job, product, sender", id="filter")
-        if self.bc_app.workspace.actor.role is Role.VIEWER:
+        actor = self.bc_app.session.actor
+        if self.refused:
             yield Static(
                 Text(
                     "Viewers cannot open Run Checks: reviewing is for Operators and Admins. "
                     "Ask an Admin: backupchecks-tui operator add "
-                    f"{self.bc_app.workspace.actor.login} --role operator",
+                    f"{actor.login} --role operator",
                     style="bold yellow",
                 ),
                 id="refused",
@@ -125,7 +183,8 @@ class RunChecksScreen(RunFollowUp):
 
     def on_mount(self) -> None:
         """Set up the tables and load the queue."""
-        if self.bc_app.workspace.actor.role is Role.VIEWER:
+        super().on_mount()
+        if self.refused:
             return
         jobs = self.query_one("#jobs", KeyedTable)
         # Text labels: no markup to parse, so no emoji table to load while starting
@@ -134,15 +193,9 @@ class RunChecksScreen(RunFollowUp):
         runs.add_columns(*map(Text, ["Day", "Status", "Start", "Objects", "Message"]))
         self.query_one("#filter", Input).display = False
         self.query_one("#covering", CoverList).display = False
-        # Load after the first layout: the rows are drawn once, at their final widths (and
-        # after the ScreenResume already queued, which then has nothing to reload).
+        # Load after the first layout: the rows are drawn once, at their final widths.
         self.call_after_refresh(self.reload)
         jobs.focus()
-
-    def on_screen_resume(self) -> None:
-        """Back from another mode: tickets, remarks or overrides may have changed the queue."""
-        if self.loaded:
-            self.reload()
 
     def on_resize(self, event: Resize) -> None:
         """Stack the panes on narrow terminals (80×24 over SSH); re-wrap the detail; give
@@ -157,99 +210,168 @@ class RunChecksScreen(RunFollowUp):
         if self.query("#detail"):
             self.call_after_refresh(self.query_one("#detail", RunDetailView).redraw)
 
+    def refresh_data(self, what: Changed) -> None:  # noqa: ARG002 - every change reloads
+        """The data changed: reload the queue, keeping the cursor on the same job and run
+        (or on the job an undo brought back)."""
+        keep, self._keep_next = self._keep_next, None
+        self.reload(keep_job=keep)
+
     # ------------------------------------------------------------------ loading
     def reload(self, keep_job: int | None = None, *, refit: bool = False) -> None:
-        """Reload the queue from the first page, keeping the cursor on `keep_job`;
-        `refit` after the name columns changed width."""
-        if self.bc_app.workspace.actor.role is Role.VIEWER:
+        """Reload the queue from the first page, keeping the cursor on `keep_job` (else on
+        the current job); `refit` after the name columns changed width."""
+        if self.refused:
             return
         jobs = self.query_one("#jobs", KeyedTable)
-        current = keep_job if keep_job is not None else jobs.current_key
+        keep = keep_job if keep_job is not None else jobs.current_key
         size = FIRST_PAGE if jobs.cursor_row < FIRST_PAGE - 20 else PAGE
-        page = checks.load_queue(self.bc_app.workspace.engine, self.flt, limit=size)
+        self._more_at = -1
+        self.begin_loading(jobs)
+        self._load_queue(self.flt, size, 0, keep, refit=refit)
+
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def _load_queue(
+        self, flt: QueueFilter, size: int, offset: int, keep: int | None, *, refit: bool = False
+    ) -> None:
+        page = self.services.load_queue(flt, limit=size, offset=offset)
+        self.post_message(QueueLoaded(page, keep, refit=refit, more=offset > 0))
+
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        page = message.page
+        if page.flt != self.flt:
+            return  # read for a filter the operator has left
+        jobs = self.query_one("#jobs", KeyedTable)
+        if message.more:
+            if page.offset != self.loaded:
+                return
+            fresh = [r for r in page.rows if r.job_id not in self.rows]
+            self.rows.update({r.job_id: r for r in fresh})
+            self.loaded += len(page.rows)
+            self._more_at = -1
+            jobs.append([(r.job_id, self._job_cells(r)) for r in fresh])
+            return
+        self.end_loading(jobs)
         self.rows = {row.job_id: row for row in page.rows}
-        self.marks = self.bc_app.markers([row.job_id for row in page.rows])
         self.loaded = len(page.rows)
         self.total_jobs, self.total_runs = page.jobs, page.runs
-        with self.prevent(DataTable.RowHighlighted):  # the job is shown right below
-            jobs.fill([(r.job_id, self._job_cells(r)) for r in page.rows], current, refit=refit)
-        self._pending = None
+        with self.prevent(DataTable.RowHighlighted):  # the job is followed right below
+            jobs.fill(
+                [(r.job_id, self._job_cells(r)) for r in page.rows],
+                message.keep,
+                refit=message.refit,
+            )
         self._update_header()
-        self._show_job(jobs.current_key)
+        self._pending = None
+        self.job_id = jobs.current_key
+        self._show_job(self.job_id)
         self.refresh_bindings()  # r, space, a, t, m, s depend on the queue having rows
 
     def _load_more(self) -> None:
-        if self.loaded >= self.total_jobs:
+        if self.loaded >= self.total_jobs or self._more_at == self.loaded:
             return
-        page = checks.load_queue(
-            self.bc_app.workspace.engine, self.flt, limit=PAGE, offset=self.loaded
-        )
-        fresh = [r for r in page.rows if r.job_id not in self.rows]
-        self.rows.update({r.job_id: r for r in fresh})
-        self.marks.update(self.bc_app.markers([r.job_id for r in fresh]))
-        self.loaded += len(page.rows)
-        self.query_one("#jobs", KeyedTable).append([(r.job_id, self._job_cells(r)) for r in fresh])
+        self._more_at = self.loaded
+        self._load_more_rows(self.flt, self.loaded)
+
+    @work(thread=True, exclusive=True, group="queue-more", exit_on_error=False)
+    def _load_more_rows(self, flt: QueueFilter, offset: int) -> None:
+        page = self.services.load_queue(flt, limit=PAGE, offset=offset)
+        self.post_message(QueueLoaded(page, None, refit=False, more=True))
 
     def _job_cells(self, row: QueueRow) -> list[Text | str]:
         return job_cells(
             row,
             selected=row.job_id in self.selected,
-            marks=self.marks.get(row.job_id, (False, False)),
-            ascii_only=self.bc_app.workspace.ascii_only,
+            ascii_only=self.bc_app.session.ascii_only,
             today=self.bc_app.today(),
             widths=self.widths,
         )
 
     def _update_header(self) -> None:
+        flt = self.flt
         parts = [f"{counted(self.total_jobs, 'job')} · {counted(self.total_runs, 'run')} to review"]
-        if self.total_jobs == 0 and not self.flt.text and not self.flt.statuses:
+        if self.total_jobs == 0 and not flt.text and not flt.statuses:
             parts = ["Queue empty: every run is reviewed. Daily Jobs (2) shows what is still due."]
-        parts.append(f"sort: {self.flt.sort}")
-        if self.flt.statuses:
+        parts.append(f"sort: {flt.sort}")
+        if flt.statuses:
             parts.append(f"status: {STATUS_FILTERS[self.status_filter][0]}")
-        if self.flt.text:
-            parts.append(f"filter: {self.flt.text!r}")
-        if self.flt.include_reviewed:
+        if flt.text:
+            parts.append(f"filter: {flt.text!r}")
+        if flt.include_reviewed:
             parts.append("including reviewed")
         if self.selected:
             parts.append(f"{len(self.selected)} selected")
         self.query_one("#queue-header", Static).update(Text("  ·  ".join(parts), style="bold"))
 
     def _show_job(self, job_id: int | None) -> None:
+        """Read the runs of `job_id` (the run list and the detail follow when they come)."""
         runs = self.query_one("#runs", KeyedTable)
         if job_id is None:
             runs.clear()
             self.runs_of = None
             self._show_run(None)
             return
-        rows = checks.job_runs(
-            self.bc_app.workspace.engine, job_id, include_reviewed=self.flt.include_reviewed
-        )
         # the same job again (after a mark or a link): stay on the run acted on
-        keep = runs.current_key if job_id == self.runs_of else None
-        self.runs_of = job_id
-        with self.prevent(DataTable.RowHighlighted):
-            self._fill_runs(runs, rows, keep)
-        self._show_run(runs.current_key)
+        keep = self.run_id if job_id == self.runs_of else None
+        self.begin_loading(runs)
+        self._load_runs(job_id, keep, include_reviewed=self.flt.include_reviewed)
 
-    def _fill_runs(self, runs: KeyedTable, rows: list[checks.RunRow], keep: int | None) -> None:
-        ascii_only = self.bc_app.workspace.ascii_only
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _load_runs(self, job_id: int, keep: int | None, *, include_reviewed: bool) -> None:
+        rows = self.services.queue_runs(job_id, include_reviewed=include_reviewed)
+        self.post_message(RunsLoaded(job_id, rows, keep))
+
+    @on(RunsLoaded)
+    def _runs_loaded(self, message: RunsLoaded) -> None:
+        if message.job_id != self.job_id:
+            return  # the cursor has moved on
+        runs = self.query_one("#runs", KeyedTable)
+        self.end_loading(runs)
+        self.runs_of = message.job_id
+        ascii_only = self.bc_app.session.ascii_only
         zone = self.bc_app.zone
-        runs.fill([(r.id, run_cells(r, zone, ascii_only=ascii_only)) for r in rows], keep=keep)
-        if keep is None or runs.current_key != keep:
-            runs.move_cursor(row=worst_run_index(rows), animate=False)
+        rows = message.runs
+        with self.prevent(DataTable.RowHighlighted):
+            runs.fill(
+                [(r.id, run_cells(r, zone, ascii_only=ascii_only)) for r in rows], keep=message.keep
+            )
+            if message.keep is None or runs.current_key != message.keep:
+                runs.move_cursor(row=worst_run_index(rows), animate=False)
+        self._show_run(runs.current_key)
+        self.refresh_bindings()
 
     def _show_run(self, run_id: int | None) -> None:
-        detail = checks.run_detail(self.bc_app.workspace.engine, run_id) if run_id else None
-        self.query_one("#detail", RunDetailView).show(
-            detail, self.bc_app.zone, ascii_only=self.bc_app.workspace.ascii_only
-        )
-        self.show_covering(run_id)
+        """Read `run_id` and what covers it (the detail pane follows when they come)."""
+        self.run_id = run_id
+        if run_id is None:
+            self._apply_detail(None)
+            return
+        self.begin_loading(self.query_one("#detail", RunDetailView))
+        self._load_run(run_id)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _load_run(self, run_id: int) -> None:
+        self.post_message(RunLoaded(self.services.run_cover(run_id)))
+
+    @on(RunLoaded)
+    def _run_loaded(self, message: RunLoaded) -> None:
+        if message.cover.run_id == self.run_id:
+            self._apply_detail(message.cover)
+
+    def _apply_detail(self, cover: RunCover | None) -> None:
+        detail_view = self.query_one("#detail", RunDetailView)
+        self.end_loading(detail_view)
+        self.detail = cover.detail if cover else None
+        ascii_only = self.bc_app.session.ascii_only
+        detail_view.show(self.detail, self.bc_app.zone, ascii_only=ascii_only)
+        covering = cover.covering if cover else ()
+        self.query_one("#covering", CoverList).show(covering, ascii_only=ascii_only)
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        self._pending = ("job", int(key) if key is not None else None)
+        self.job_id = int(key) if key is not None else None
+        self._pending = ("job", self.job_id)
         self._follow_later()
         if event.cursor_row >= self.loaded - 20:
             self._load_more()
@@ -262,11 +384,11 @@ class RunChecksScreen(RunFollowUp):
             self._follow_later()
 
     def _follow_later(self) -> None:
-        """Fill the run list and detail shortly after the cursor stops.
+        """Start the run list's and the detail's loads shortly after the cursor stops.
 
-        A single move is followed right after the cursor has painted; while j/k is held
-        (moves closer than FOLLOW_DELAY) the panes follow FOLLOW_DELAY after the last
-        move instead of being redrawn for every row passed.
+        The cursor repaints at once. A single move is followed right after it has painted;
+        while j/k is held (moves closer than FOLLOW_DELAY) the panes follow FOLLOW_DELAY
+        after the last move instead of a load being started for every row passed.
         """
         if self._timer is not None:
             self._timer.stop()
@@ -292,6 +414,11 @@ class RunChecksScreen(RunFollowUp):
         else:
             self._show_run(key)
 
+    @property
+    def following(self) -> bool:
+        """Whether a cursor move still waits to be followed (tests wait on it)."""
+        return self._pending is not None
+
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self) -> None:
         self.query_one("#runs", KeyedTable).focus()
@@ -304,7 +431,7 @@ class RunChecksScreen(RunFollowUp):
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide what the role or the state does not allow."""
-        actor = self.bc_app.workspace.actor
+        actor = self.bc_app.session.actor
         if actor.role is Role.VIEWER and action in {c.action for c in COMMANDS}:
             return False
         rules = {
@@ -323,10 +450,8 @@ class RunChecksScreen(RunFollowUp):
             return follow if follow is not None else True
         return rule()
 
-    def _current_job(self) -> int | None:
-        return self.query_one("#jobs", KeyedTable).current_key
-
-    def action_review(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_review(self) -> None:
         """Review the selection, or the current job; the cursor moves to the next job."""
         what = ""
         if self.selected:
@@ -339,19 +464,14 @@ class RunChecksScreen(RunFollowUp):
             seen = {job_id: row.max_run_id}
             what = f"{row.customer} / {row.job_name}" if row.customer else row.job_name
         try:
-            receipt = review.review_jobs(
-                self.bc_app.workspace.engine, self.bc_app.workspace.actor, seen
-            )
+            receipt = await self.io(self.services.review_jobs, seen)
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
         self.last_review = receipt
         self.selected.clear()
-        jobs = self.query_one("#jobs", KeyedTable)
-        index = jobs.cursor_row
-        self.reload(keep_job=-1)
-        if jobs.row_count:
-            jobs.move_cursor(row=min(index, jobs.row_count - 1), animate=False)
+        # the reviewed job leaves the queue: the reload keeps the cursor's index (next job)
+        self.bc_app.changed(Changed.RUNS)
         runs = counted(len(receipt.run_ids), "run")
         what = what if len(receipt.job_ids) == 1 and what else counted(len(receipt.job_ids), "job")
         # One review notice at a time: reviewing job after job must not bury the panes in
@@ -373,16 +493,16 @@ class RunChecksScreen(RunFollowUp):
         elif focused is not None and focused is not jobs:
             runs.focus()
 
-    def action_undo(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_undo(self) -> None:
         """Undo the last review."""
-        if self.last_review is None:
+        receipt = self.last_review
+        if receipt is None:
             return
-        count = review.undo_review(
-            self.bc_app.workspace.engine, self.bc_app.workspace.actor, self.last_review
-        )
-        job = self.last_review.job_ids[0] if self.last_review.job_ids else None
+        count = await self.io(self.services.undo_review, receipt)
         self.last_review = None
-        self.reload(keep_job=job)
+        self._keep_next = receipt.job_ids[0] if receipt.job_ids else None
+        self.bc_app.changed(Changed.RUNS)
         self.notify(f"Undone: {counted(count, 'run')} back in the queue.")
         self.refresh_bindings()
 
@@ -402,11 +522,10 @@ class RunChecksScreen(RunFollowUp):
         jobs.action_cursor_down()
         self._update_header()
 
-    def action_select_successful(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_select_successful(self) -> None:
         """Select every job in the (filtered) queue whose runs all succeeded."""
-        flt = replace(self.flt, statuses=frozenset())
-        page = checks.load_queue(self.bc_app.workspace.engine, flt)
-        ok = {r.job_id: r.max_run_id for r in page.rows if r.worst_status == "success"}
+        ok = await self.io(self.services.successful_jobs, self.flt)
         self.selected.update(ok)
         self.reload()
         self.notify(f"Selected {counted(len(ok), 'job')} with only successful runs.")
@@ -424,123 +543,30 @@ class RunChecksScreen(RunFollowUp):
 
     def action_sort(self) -> None:
         """Cycle the sort order."""
-        nxt = SORTS[(SORTS.index(self.flt.sort) + 1) % len(SORTS)]
-        self.flt = replace(self.flt, sort=nxt)  # type: ignore[arg-type]
+        self.flt = replace(self.flt, sort=self.flt.sort.next())
         self.reload()
 
     def action_toggle_reviewed(self) -> None:
         """Admin: include reviewed runs."""
         self.flt = replace(self.flt, include_reviewed=not self.flt.include_reviewed)
+        self.runs_of = None  # the run list reads other runs now
         self.reload()
         self.refresh_bindings()
 
-    def action_unmark(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_unmark(self) -> None:
         """Admin: put the current job's last review back in the queue."""
         job_id = self._current_job()
         if job_id is None:
             return
         try:
-            count = review.unmark_job(
-                self.bc_app.workspace.engine, self.bc_app.workspace.actor, job_id
-            )
+            count = await self.io(self.services.unmark_job, job_id)
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
-        self.reload(keep_job=job_id)
+        self.bc_app.changed(Changed.RUNS)
         self.notify(f"Unmarked {counted(count, 'run')}.")
 
     def action_refresh(self) -> None:
         """Reload from the database."""
         self.reload()
-
-    @work
-    async def action_mark_success(self) -> None:
-        """Mark the current run as success, then ask about an override for future runs."""
-        ws = self.bc_app.workspace
-        run_id = self.query_one("#runs", KeyedTable).current_key
-        if run_id is None:
-            return
-        detail = checks.run_detail(ws.engine, run_id)
-        if detail.run.status not in {"warning", "failed"}:
-            self.notify(
-                "Only a warning or failed run can be marked as success.", severity="warning"
-            )
-            return
-        try:
-            overrides.mark_success(ws.engine, ws.actor, run_id)
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self._reload_keeping_run(detail.job_id, run_id)
-        choice = await self.app.push_screen_wait(
-            OverrideDialog(ws.engine, detail, self.bc_app.zone)
-        )
-        if choice is None or choice.spec is None:
-            self.notify("Marked as success (this run only).")
-            return
-        await self._save_override(choice.spec, detail.job_id)
-
-    async def _save_override(self, spec: overrides.OverrideSpec, job_id: int) -> None:
-        ws = self.bc_app.workspace
-        try:
-            rule = overrides.create_override(ws.engine, ws.actor, spec)
-            assert rule.id is not None
-            count = overrides.count_retroactive(ws.engine, rule.id)
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        message = f"Override #{rule.id} saved."
-        if count:
-            question = (
-                f"Override #{rule.id} would turn {count} unreviewed runs into success. Apply now?"
-            )
-            if await self.app.push_screen_wait(ConfirmDialog(question)):
-                applied = overrides.apply_retroactive(ws.engine, ws.actor, rule.id)
-                message += f" Applied to {counted(applied, 'run')}."
-        self.reload(keep_job=job_id)
-        self.notify(message)
-
-    def _reload_keeping_run(self, job_id: int, run_id: int) -> None:
-        self.reload(keep_job=job_id)
-        runs = self.query_one("#runs", KeyedTable)
-        if str(run_id) in runs.rows:
-            runs.move_cursor(row=runs.get_row_index(str(run_id)), animate=False)
-            self._show_run(run_id)
-
-    @work
-    async def action_assign_customer(self) -> None:
-        """Ask for the customer (prefilled with the suggestion) and map the job's sender."""
-        job_id = self._current_job()
-        if job_id is None:
-            return
-        engine = self.bc_app.workspace.engine
-        suggestion = customers.suggestion_for(engine, job_id)
-        answer = await self.app.push_screen_wait(PromptDialog("Customer for this job", suggestion))
-        if not answer.value:
-            return
-        try:
-            rule = customers.assign_job(engine, self.bc_app.workspace.actor, job_id, answer.value)
-        except BackupChecksError as error:
-            self.bc_app.show_error(error)
-            return
-        self.reload(keep_job=job_id)
-        self.notify(f"Reports from {rule} now belong to {answer.value}.")
-
-    @work
-    async def action_export_mail(self) -> None:
-        """Ask for a path and export the current run's mail there."""
-        run_id = self.query_one("#runs", KeyedTable).current_key
-        if run_id is None:
-            self.notify("No run selected.", severity="warning")
-            return
-        default = str(Path.cwd() / f"run-{run_id}.eml")
-        result = await self.app.push_screen_wait(PromptDialog("Export the mail to", default))
-        if not result.value:
-            return
-        try:
-            size = checks.export_run_mail(self.bc_app.workspace.engine, run_id, Path(result.value))
-        except (BackupChecksError, OSError) as error:
-            message = error.line if isinstance(error, BackupChecksError) else str(error)
-            self.notify(message, severity="error", title="Export failed")
-            return
-        self.notify(f"Wrote {size} bytes to {result.value}")

@@ -3,23 +3,23 @@ current run, and the list of tickets and remarks covering it (enter opens one)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from backupchecks_tui.domain import Changed, ItemKind
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import one_line
-from backupchecks_tui.services import coverage, follow_up, tickets
-from backupchecks_tui.services.coverage import CoverItem
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.views.checks import CoverItem, TicketChoice
 from screens.base import AreaScreen
 from screens.commands import Command
 from screens.dialogs import ConfirmDialog
-from screens.follow_up import ItemKind, create_item
 from screens.forms import FollowUpForm, PickerDialog
 from screens.style import REMARK, TICKET, literal
 from screens.widgets.tables import KeyedTable
@@ -32,25 +32,34 @@ FOLLOW_UP_COMMANDS = [
 
 
 class CoverList(OptionList):
-    """The active tickets and remarks covering the shown run; enter opens one."""
+    """The active tickets and remarks covering the shown run; enter opens one.
+
+    The screen sets `items`; the list renders them and hides itself when there are none.
+    """
+
+    items: reactive[tuple[CoverItem, ...]] = reactive((), always_update=True, init=False)
+    ascii_only: bool = False
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, markup=False)
-        self.items: list[CoverItem] = []
         self.border_title = "covered by · enter opens"
 
-    def show(self, items: list[CoverItem], *, ascii_only: bool) -> None:
+    def watch_items(self, items: tuple[CoverItem, ...]) -> None:
         """List `items`; hidden when there are none."""
-        self.items = items
         self.clear_options()
-        self.add_options([Option(_cover_label(item, ascii_only=ascii_only)) for item in items])
+        self.add_options([Option(_cover_label(item, ascii_only=self.ascii_only)) for item in items])
         self.display = bool(items)
         if items:
             self.highlighted = 0
 
+    def show(self, items: Sequence[CoverItem], *, ascii_only: bool) -> None:
+        """Set the items shown."""
+        self.ascii_only = ascii_only
+        self.items = tuple(items)
+
 
 def _cover_label(item: CoverItem, *, ascii_only: bool) -> Text:
-    icon = (TICKET if item.kind == "ticket" else REMARK)[ascii_only]
+    icon = (TICKET if item.kind == ItemKind.TICKET else REMARK)[ascii_only]
     text = Text(f"{icon} {item.label} ", style="bold")
     text.append_text(literal(item.title, 44))
     state = item.state.replace("_", " ")
@@ -62,9 +71,6 @@ class RunFollowUp(AreaScreen):
     """The follow-up actions of Run Checks (mixed into its screen)."""
 
     FOLLOW_UP: ClassVar[list[Command]] = FOLLOW_UP_COMMANDS
-
-    def reload(self, keep_job: int | None = None) -> None:
-        """Reload the queue (the screen implements it)."""
 
     def current_run(self) -> int | None:
         """The id of the run under the run list's cursor."""
@@ -79,13 +85,7 @@ class RunFollowUp(AreaScreen):
         }.get(action)
         if needs is None:
             return None
-        return self.bc_app.workspace.actor.can(needs) and self.current_run() is not None
-
-    def show_covering(self, run_id: int | None) -> None:
-        """List the tickets and remarks covering `run_id` above the detail."""
-        ws = self.bc_app.workspace
-        items = coverage.covering(ws.engine, run_id) if run_id else []
-        self.query_one("#covering", CoverList).show(items, ascii_only=ws.ascii_only)
+        return self.bc_app.session.actor.can(needs) and self.current_run() is not None
 
     @on(OptionList.OptionSelected, "#covering")
     def _open_covering(self, event: OptionList.OptionSelected) -> None:
@@ -94,64 +94,68 @@ class RunFollowUp(AreaScreen):
             item = items[event.option_index]
             self.bc_app.open_item(item.kind, item.id)
 
-    def _after(self, run_id: int, message: str) -> None:
-        """Reload the queue on the run's job (markers changed) and say what happened."""
-        job = self.query_one("#jobs", KeyedTable).current_key
-        self.reload(keep_job=job)
-        self.show_covering(run_id)
+    def _after(self, what: Changed, message: str) -> None:
+        """Say what changed (the queue reloads on the same job and run) and what happened."""
+        self.bc_app.changed(Changed.RUNS | what)
         self.notify(message)
 
     def action_new_ticket(self) -> None:
         """A ticket for the current run: job scope, run linked, problems in the description."""
-        self._new("ticket")
+        self._new(ItemKind.TICKET)
 
     def action_new_remark(self) -> None:
         """A remark for the current run's job (or its problem objects, or its customer)."""
-        self._new("remark")
+        self._new(ItemKind.REMARK)
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def _new(self, kind: ItemKind) -> None:
         """The prefilled form for a ticket or remark on the current run, then create it."""
         run_id = self.current_run()
         if run_id is None:
             return
-        ws = self.bc_app.workspace
-        draft = follow_up.draft_for_run(ws.engine, run_id)
+        draft = await self.io(self.services.draft_for_run, run_id)
         form = await self.app.push_screen_wait(
             FollowUpForm(
                 kind,
                 f"New {kind} for run {run_id} ({draft.status}, {draft.run_day:%Y-%m-%d})",
                 title=draft.title,
                 # a remark is a short note: the note first, the run's facts below
-                text=draft.description if kind == "ticket" else "\n\n" + draft.summary,
+                text=draft.description if kind == ItemKind.TICKET else "\n\n" + draft.summary,
                 scopes=[o.label for o in draft.scope_options],
             )
         )
         if form is None:
             return
         try:
-            _id, label = create_item(
-                ws, kind, form, draft.scope_options[form.scope].scopes, run_ids=[run_id]
+            label = await self.io(
+                self.services.create_for_run,
+                kind,
+                run_id,
+                title=form.title,
+                code=form.code,
+                text=form.text,
+                scopes=draft.scope_options[form.scope].scopes,
             )
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
-        self._after(run_id, f"{label} saved; run {run_id} linked.")
+        what = Changed.TICKETS if kind == ItemKind.TICKET else Changed.REMARKS
+        self._after(what, f"{label} saved; run {run_id} linked.")
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_link_ticket(self) -> None:
         """Link the current run to an active ticket: this job's first, then the customer's."""
         run_id = self.current_run()
         if run_id is None:
             return
-        ws = self.bc_app.workspace
-        draft = follow_up.draft_for_run(ws.engine, run_id)
-        if not coverage.find_for_link(ws.engine, draft.job_id, limit=1):
+        services = self.services
+        draft = await self.io(services.draft_for_run, run_id)
+        if not await self.io(services.tickets_for_link, draft.job_id, "", 1):
             self.notify("There are no active tickets; t opens one.", severity="warning")
             return
 
         def source(text: str) -> list[tuple[int, Text | str]]:
-            found = coverage.find_for_link(ws.engine, draft.job_id, text)
+            found = services.tickets_for_link(draft.job_id, text)
             return [(row.id, _ticket_label(row)) for row in found]
 
         picked = await self.app.push_screen_wait(
@@ -160,25 +164,28 @@ class RunFollowUp(AreaScreen):
         if picked is None:
             return
         try:
-            view = tickets.link_run(ws.engine, ws.actor, picked, run_id)
+            linked = await self.io(services.link_run_to_ticket, picked, run_id, draft.job_id)
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return
-        message = f"Run {run_id} linked to ticket {view.label}."
-        if view.active and not tickets.covers_job(ws.engine, "ticket", view.id, draft.job_id):
+        message = f"Run {run_id} linked to ticket {linked.label}."
+        if linked.active and not linked.covers_job:
             job = one_line(draft.job_name, 60)
-            question = f"Should {view.label} also cover {job} from now on (its next runs show it)?"
+            question = (
+                f"Should {linked.label} also cover {job} from now on (its next runs show it)?"
+            )
             if await self.app.push_screen_wait(ConfirmDialog(question)):
                 try:
-                    tickets.add_scope(ws.engine, ws.actor, view.id, ScopeSpec.job(draft.job_id))
+                    await self.io(services.add_job_to_ticket, linked.ticket_id, draft.job_id)
                 except BackupChecksError as error:
                     self.bc_app.show_error(error)
+                    self.bc_app.changed(Changed.RUNS | Changed.TICKETS)
                     return
                 message += f" It now covers {job}."
-        self._after(run_id, message)
+        self._after(Changed.TICKETS, message)
 
 
-def _ticket_label(row: tickets.TicketRow) -> Text:
+def _ticket_label(row: TicketChoice) -> Text:
     """'#12  PSA-1  title  (scopes)' for the link picker."""
     text = Text(f"{row.label:<6}", style="bold")
     if row.code:

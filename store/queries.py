@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlmodel import Session, col
 
 from store.models import Customer, Job, JobRun
 
-STATUS_RANK = {"success": 0, "warning": 1, "failed": 2, "missed": 3}
-"""Severity for sorting: missed and failed first."""
-
-QueueSort = Literal["status", "customer", "age"]
+Ranks = Mapping[str, int]
+"""{stored status: severity}: the caller's one rank table (the domain's), never a copy here."""
 
 
-def status_rank_expr() -> Any:
-    """SQL CASE giving each run status its rank."""
-    return case(
-        *((col(JobRun.status) == name, rank) for name, rank in STATUS_RANK.items()),
-        else_=0,
-    )
+def status_rank_expr(ranks: Ranks) -> Any:
+    """SQL CASE giving each run status its rank (an unknown status ranks 0)."""
+    return case(*((col(JobRun.status) == name, rank) for name, rank in ranks.items()), else_=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +37,6 @@ class QueueRow:
     max_run_id: int
     overrides: int
 
-    @property
-    def worst_status(self) -> str:
-        """The worst run status of the job's runs in the queue."""
-        return next(n for n, r in STATUS_RANK.items() if r == self.worst_rank)
-
 
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
@@ -55,11 +45,12 @@ class QueueFilter:
     text: str = ""
     statuses: frozenset[str] = frozenset()
     include_reviewed: bool = False
-    sort: QueueSort = "status"
+    sort: str = "status"
+    """"status" (worst first), "customer" or "age" (oldest first)."""
 
 
-def _queue_select(flt: QueueFilter) -> Select[Any]:
-    rank = func.max(status_rank_expr())
+def _queue_select(flt: QueueFilter, ranks: Ranks) -> Select[Any]:
+    rank = func.max(status_rank_expr(ranks))
     customer = func.coalesce(Customer.name, "")
     query = (
         select(
@@ -80,6 +71,17 @@ def _queue_select(flt: QueueFilter) -> Select[Any]:
         .outerjoin(Customer, col(Customer.id) == col(Job.customer_id))
         .group_by(col(Job.id), Customer.name, col(Job.name), col(Job.product), col(Job.job_type))
     )
+    order: dict[str, list[Any]] = {
+        "status": [rank.desc(), customer, col(Job.name)],
+        "customer": [customer, col(Job.name)],
+        "age": [func.min(col(JobRun.run_day)), rank.desc(), customer],
+    }
+    filtered: Select[Any] = _filtered(query, flt)
+    return filtered.order_by(*order.get(flt.sort, order["status"]), col(Job.id))
+
+
+def _filtered(query: Any, flt: QueueFilter) -> Any:
+    """`query` (over runs, jobs and customers) narrowed to what `flt` shows."""
     if not flt.include_reviewed:
         query = query.where(col(JobRun.reviewed_at).is_(None))
     if flt.statuses:
@@ -94,27 +96,24 @@ def _queue_select(flt: QueueFilter) -> Select[Any]:
                 func.lower(Job.sender).like(like),
             )
         )
-    order: dict[str, list[Any]] = {
-        "status": [rank.desc(), customer, col(Job.name)],
-        "customer": [customer, col(Job.name)],
-        "age": [func.min(col(JobRun.run_day)), rank.desc(), customer],
-    }
-    return query.order_by(*order[flt.sort], col(Job.id))
+    return query
 
 
-def queue(session: Session, flt: QueueFilter, *, limit: int = 0, offset: int = 0) -> list[QueueRow]:
-    """The queue rows (one per job), sorted and paged in SQL."""
-    query = _queue_select(flt)
+def queue(
+    session: Session, flt: QueueFilter, ranks: Ranks, *, limit: int = 0, offset: int = 0
+) -> list[QueueRow]:
+    """The queue rows (one per job), sorted and paged in SQL; `ranks` orders the statuses."""
+    query = _queue_select(flt, ranks)
     if limit:
         query = query.limit(limit).offset(offset)
     return [QueueRow(*row) for row in session.execute(query).all()]
 
 
 def queue_page(
-    session: Session, flt: QueueFilter, *, limit: int = 0, offset: int = 0
+    session: Session, flt: QueueFilter, ranks: Ranks, *, limit: int = 0, offset: int = 0
 ) -> tuple[list[QueueRow], int, int]:
     """`queue` and `queue_totals` in one statement (the totals as window aggregates)."""
-    query = _queue_select(flt).add_columns(
+    query = _queue_select(flt, ranks).add_columns(
         func.count().over().label("total_jobs"),
         func.sum(func.count(col(JobRun.id))).over().label("total_runs"),
     )
@@ -128,10 +127,13 @@ def queue_page(
 
 def queue_totals(session: Session, flt: QueueFilter) -> tuple[int, int]:
     """(jobs, runs) in the queue under `flt`."""
-    inner = _queue_select(flt).order_by(None).subquery()
-    jobs, runs = session.execute(
-        select(func.count(), func.coalesce(func.sum(inner.c.runs), 0))
-    ).one()
+    query = (
+        select(func.count(func.distinct(col(JobRun.job_id))), func.count(col(JobRun.id)))
+        .select_from(JobRun)
+        .join(Job, col(Job.id) == col(JobRun.job_id))
+        .outerjoin(Customer, col(Customer.id) == col(Job.customer_id))
+    )
+    jobs, runs = session.execute(_filtered(query, flt)).one()
     return int(jobs), int(runs)
 
 

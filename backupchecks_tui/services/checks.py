@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.ingest.pipeline import raw_message
 from backupchecks_tui.services.mail_body import readable_body
+from backupchecks_tui.views.checks import (
+    ObjectRow,
+    QueueFilter,
+    QueuePage,
+    QueueRow,
+    RunDetail,
+    RunRow,
+)
+from store import queries
 from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, MailMessage, Override, RunObject
-from store.queries import STATUS_RANK, QueueFilter, QueueRow, queue_page
+
+__all__ = [
+    "RUNS_SHOWN",
+    "ObjectRow",
+    "QueueFilter",
+    "QueuePage",
+    "QueueRow",
+    "RunDetail",
+    "RunRow",
+    "export_run_mail",
+    "job_runs",
+    "load_queue",
+    "run_detail",
+]
 
 REUSED_ID_NOTE = (
     "Message-ID reused: an earlier, different mail carries the same one (kept as a mail of its own)"
@@ -23,42 +44,56 @@ RUNS_SHOWN = 200
 """A job's run list shows the newest runs only; history lives in the job history view."""
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    """A page of the queue and the totals for the header."""
+def store_filter(flt: QueueFilter) -> queries.QueueFilter:
+    """The store's filter for a view filter."""
+    return queries.QueueFilter(
+        text=flt.text,
+        statuses=frozenset(s.value for s in flt.statuses),
+        include_reviewed=flt.include_reviewed,
+        sort=flt.sort.value,
+    )
 
-    rows: list[QueueRow]
-    jobs: int
-    runs: int
+
+def queue_row(row: queries.QueueRow) -> QueueRow:
+    """The view of one store queue row (its worst rank named by the domain)."""
+    return QueueRow(
+        job_id=row.job_id,
+        customer=row.customer,
+        job_name=row.job_name,
+        product=row.product,
+        job_type=row.job_type,
+        worst=RunStatus.by_rank(row.worst_rank),
+        runs=row.runs,
+        oldest_day=row.oldest_day,
+        newest_at=row.newest_at,
+        max_run_id=row.max_run_id,
+        overrides=row.overrides,
+    )
 
 
 def load_queue(engine: Engine, flt: QueueFilter, limit: int = 0, offset: int = 0) -> QueuePage:
-    """Queue rows (paged in SQL) and totals."""
+    """Queue rows (paged in SQL) and totals (markers not filled in: see the facade)."""
     with read_scope(engine) as session:
-        rows, jobs, runs = queue_page(session, flt, limit=limit, offset=offset)
-    return QueuePage(rows, jobs, runs)
+        rows, jobs, runs = queries.queue_page(
+            session, store_filter(flt), RunStatus.ranks(), limit=limit, offset=offset
+        )
+    return QueuePage(tuple(queue_row(r) for r in rows), jobs, runs, flt, offset)
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """One run in a job's run list."""
-
-    id: int
-    status: str
-    reported_status: str
-    run_day: date
-    started_at: datetime | None
-    ended_at: datetime | None
-    object_count: int
-    problem_count: int
-    override_reason: str
-    reviewed_by: str
-    message: str
-
-    @property
-    def overridden(self) -> bool:
-        """Whether an override (or mark-as-success) changed the run's status."""
-        return self.status != self.reported_status
+def _run_row(r: JobRun) -> RunRow:
+    return RunRow(
+        r.id or 0,
+        RunStatus.of(r.status),
+        RunStatus.of(r.reported_status),
+        r.run_day,
+        r.started_at,
+        r.ended_at,
+        r.object_count,
+        r.problem_count,
+        r.override_reason,
+        r.reviewed_by,
+        r.message,
+    )
 
 
 def job_runs(engine: Engine, job_id: int, *, include_reviewed: bool) -> list[RunRow]:
@@ -68,56 +103,7 @@ def job_runs(engine: Engine, job_id: int, *, include_reviewed: bool) -> list[Run
         query = query.where(col(JobRun.reviewed_at).is_(None))
     query = query.order_by(col(JobRun.run_day).desc(), col(JobRun.id).desc()).limit(RUNS_SHOWN)
     with read_scope(engine) as session:
-        return [
-            RunRow(
-                r.id or 0,
-                r.status,
-                r.reported_status,
-                r.run_day,
-                r.started_at,
-                r.ended_at,
-                r.object_count,
-                r.problem_count,
-                r.override_reason,
-                r.reviewed_by,
-                r.message,
-            )
-            for r in session.exec(query)
-        ]
-
-
-@dataclass(frozen=True)
-class ObjectRow:
-    """One object of a run."""
-
-    name: str
-    type: str
-    status: str
-    message: str
-
-
-@dataclass(frozen=True)
-class RunDetail:
-    """Everything the detail pane shows about one run (mail text still raw: clean it)."""
-
-    run: RunRow
-    job_id: int
-    job_name: str
-    customer: str
-    product: str
-    job_type: str
-    size_bytes: int | None
-    transferred_bytes: int | None
-    objects: list[ObjectRow]
-    override_text: str
-    mail_id: int | None
-    mail_from: str
-    mail_subject: str
-    mail_date: datetime | None
-    parser: str
-    body: str
-    mail_note: str = ""
-    """Something to know about the mail itself (a reused Message-ID), or empty."""
+        return [_run_row(r) for r in session.exec(query)]
 
 
 def run_detail(engine: Engine, run_id: int) -> RunDetail:
@@ -134,22 +120,9 @@ def run_detail(engine: Engine, run_id: int) -> RunDetail:
         ).all()
         mail = session.get(MailMessage, run.mail_id) if run.mail_id else None
         override = session.get(Override, run.override_id) if run.override_id else None
-        ordered = sorted(objects, key=lambda o: -STATUS_RANK.get(o.status, 0))
-        row = RunRow(
-            run.id or 0,
-            run.status,
-            run.reported_status,
-            run.run_day,
-            run.started_at,
-            run.ended_at,
-            run.object_count,
-            run.problem_count,
-            run.override_reason,
-            run.reviewed_by,
-            run.message,
-        )
+        rows = [ObjectRow(o.name, o.type, RunStatus.of(o.status), o.message) for o in objects]
         return RunDetail(
-            run=row,
+            run=_run_row(run),
             job_id=job.id or 0,
             job_name=job.name,
             customer=customer.name if customer else "",
@@ -157,7 +130,7 @@ def run_detail(engine: Engine, run_id: int) -> RunDetail:
             job_type=job.job_type,
             size_bytes=run.size_bytes,
             transferred_bytes=run.transferred_bytes,
-            objects=[ObjectRow(o.name, o.type, o.status, o.message) for o in ordered],
+            objects=sorted(rows, key=lambda o: -o.status.rank),
             override_text=_override_text(run, override),
             mail_id=mail.id if mail else None,
             mail_from=mail.from_addr if mail else "",

@@ -13,38 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.services.remarks import remark_active
 from backupchecks_tui.services.tickets import TicketRow, clock, query_tickets, ticket_active
+from backupchecks_tui.views.checks import CoverItem
 from store.engine import read_scope
 from store.models import Job, JobRun, Remark, RunLink, RunObject, Scope, Ticket
-
-ItemKind = Literal["ticket", "remark"]
-
-
-@dataclass(frozen=True)
-class CoverItem:
-    """A ticket or remark covering a job or run (number: None for remarks)."""
-
-    kind: ItemKind
-    id: int
-    number: int | None
-    title: str
-    state: str
-    linked: bool
-
-    @property
-    def label(self) -> str:
-        """`#N` for a ticket, `R<id>` for a remark."""
-        return f"#{self.number}" if self.kind == "ticket" else f"R{self.id}"
 
 
 def _reading(source: Session | Engine) -> AbstractContextManager[Session]:
@@ -205,7 +186,7 @@ def _items(
             .order_by(col(Ticket.number))
         ).all()
         items += [
-            CoverItem("ticket", t.id or 0, t.number, t.title, t.state, t.id in linked[0])
+            CoverItem(ItemKind.TICKET, t.id or 0, t.number, t.title, t.state, t.id in linked[0])
             for t in found
         ]
     if remark_ids:
@@ -213,7 +194,9 @@ def _items(
             select(Remark).where(col(Remark.id).in_(sorted(remark_ids))).order_by(col(Remark.id))
         ).all()
         items += [
-            CoverItem("remark", r.id or 0, None, _first_line(r.body), "active", r.id in linked[1])
+            CoverItem(
+                ItemKind.REMARK, r.id or 0, None, _first_line(r.body), "active", r.id in linked[1]
+            )
             for r in notes
         ]
     return items

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, update
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
+from backupchecks_tui.views.checks import ReviewReceipt
 from store.engine import session_scope
 from store.models import AuditEvent, JobRun
 from store.queries import unreviewed_run_ids
@@ -25,16 +25,6 @@ from store.types import utcnow
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 RUN = JobRun.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class ReviewReceipt:
-    """What one review did, enough to undo it."""
-
-    run_ids: tuple[int, ...]
-    job_ids: tuple[int, ...]
-    at: datetime
-    by: str
 
 
 def review_jobs(engine: Engine, actor: Actor, seen: dict[int, int]) -> ReviewReceipt:

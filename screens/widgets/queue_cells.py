@@ -6,9 +6,8 @@ from datetime import date, tzinfo
 
 from rich.text import Text
 
-from backupchecks_tui.services.checks import RunRow
+from backupchecks_tui.views.checks import QueueRow, RunRow
 from screens.style import literal, markers_text, status_text
-from store.queries import QueueRow
 
 
 def age(day: date, today: date) -> str:
@@ -21,7 +20,6 @@ def job_cells(
     row: QueueRow,
     *,
     selected: bool,
-    marks: tuple[bool, bool],
     ascii_only: bool,
     today: date,
     widths: tuple[int, int] = (20, 26),
@@ -33,7 +31,7 @@ def job_cells(
     `widths`: the customer and job columns (see `name_widths`).
     """
     lead = Text("*" if selected else " ", style="bold cyan")
-    lead.append_text(markers_text(marks, ascii_only=ascii_only))
+    lead.append_text(markers_text(row.marks, ascii_only=ascii_only))
     return [
         lead,
         status_text(row.worst_status, ascii_only=ascii_only),

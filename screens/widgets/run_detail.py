@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
 from backupchecks_tui.safe_text import clean, one_line
-from backupchecks_tui.services.checks import RunDetail
+from backupchecks_tui.views.checks import RunDetail
 from screens.style import STATUS_STYLE, literal, status_text
 from screens.widgets.detail_log import DetailLog
 
@@ -16,7 +15,7 @@ MAX_OBJECTS = 500
 MAX_BODY = 30_000
 
 
-def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+def _when(moment: datetime | None, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
 
@@ -37,7 +36,7 @@ def _row(out: Text, label: str, value: Text | str) -> None:
     out.append("\n")
 
 
-def status_block(detail: RunDetail, zone: ZoneInfo, *, ascii_only: bool) -> Text:
+def status_block(detail: RunDetail, zone: tzinfo, *, ascii_only: bool) -> Text:
     """Status, times, sizes and message of the run."""
     run = detail.run
     out = Text()
@@ -71,11 +70,11 @@ def objects_block(detail: RunDetail, *, ascii_only: bool) -> Text:
     for obj in detail.objects[:MAX_OBJECTS]:
         out.append_text(status_text(obj.status, ascii_only=ascii_only))
         out.append("  ")
-        out.append(one_line(obj.name, 80), style="bold" if obj.status != "success" else "")
+        out.append(one_line(obj.name, 80), style="bold" if obj.status.is_problem else "")
         if obj.type:
             out.append(f"  ({one_line(obj.type, 14)})", style="dim")
         if obj.message:
-            style = STATUS_STYLE.get(obj.status, "") if obj.status != "success" else "dim"
+            style = STATUS_STYLE.get(obj.status, "") if obj.status.is_problem else "dim"
             out.append("\n    " + one_line(obj.message, 400), style=style)
         out.append("\n")
     if len(detail.objects) > MAX_OBJECTS:
@@ -83,7 +82,7 @@ def objects_block(detail: RunDetail, *, ascii_only: bool) -> Text:
     return out
 
 
-def mail_block(detail: RunDetail, zone: ZoneInfo) -> Text:
+def mail_block(detail: RunDetail, zone: tzinfo) -> Text:
     """From, subject, date and parser of the report mail."""
     out = Text()
     out.append("Mail\n", style="bold underline")
@@ -113,7 +112,7 @@ def capped(body: str, whole: str) -> Text:
     return Text(body)
 
 
-def render_detail(detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> Text:
+def render_detail(detail: RunDetail | None, zone: tzinfo, *, ascii_only: bool) -> Text:
     """The whole detail pane as one Text (cheap to measure and wrap, unlike nested tables)."""
     if detail is None:
         return Text("No run selected.", style="dim")
@@ -139,7 +138,7 @@ class RunDetailView(DetailLog):
         super().__init__(id=id)
         self.shown: Text = Text()
 
-    def show(self, detail: RunDetail | None, zone: ZoneInfo, *, ascii_only: bool) -> None:
+    def show(self, detail: RunDetail | None, zone: tzinfo, *, ascii_only: bool) -> None:
         """Render `detail` (or an empty hint)."""
         self.shown = render_detail(detail, zone, ascii_only=ascii_only)
         self.redraw()
