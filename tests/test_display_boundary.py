@@ -43,7 +43,7 @@ from tests.hostile_mails import (
     hostile_report,
 )
 from tests.mailfactory import synthetic_mail
-from tests.uihelpers import workspace
+from tests.uihelpers import settle, workspace
 
 
 def _leaks(text: str) -> list[str]:
@@ -56,7 +56,7 @@ async def _until(pilot: Pilot[None], done: Callable[[], bool]) -> None:
     for _ in range(100):
         if done():
             return
-        await pilot.pause()
+        await settle(pilot)
         await pilot.app.workers.wait_for_complete()
     raise AssertionError("the app never got there")
 

@@ -24,7 +24,7 @@ from screens.tickets import TicketsScreen
 from screens.widgets.tables import KeyedTable
 from store.models import Job, JobRun
 from tests.mailfactory import synthetic_mail
-from tests.uihelpers import workspace
+from tests.uihelpers import settle, workspace
 
 ADMIN = Actor("alice", Role.ADMIN)
 
@@ -61,10 +61,11 @@ async def go_to_job(pilot: Pilot[None], name: str) -> None:
     assert isinstance(app, BackupChecksApp)
     table = app.screen.query_one("#jobs", KeyedTable)
     for _ in range(table.row_count):
-        if name in job_row(app, name) and table.current_key == job_id(app.workspace, name):
+        cells = table.get_row_at(table.cursor_row)
+        if name in [c.plain if isinstance(c, Text) else str(c) for c in cells]:
             break
         await pilot.press("j")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 def covering_labels(app: BackupChecksApp) -> list[str]:
@@ -83,14 +84,14 @@ async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> 
         await go_to_job(pilot, "job-a")
         assert "🎫" not in job_row(app, "job-a")[0]
         await pilot.press("t")
-        await pilot.pause(0.2)
+        await settle(pilot)
         form = app.screen
         assert isinstance(form, FollowUpForm)
         assert "job-a" in form.query_one("#form-title", Input).value
         description = form.query_one("#form-text", TextArea).text
         assert "vm-1" in description and "failed" in description
         await pilot.press("ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
         (row,) = tickets.list_tickets(ws.engine, "all")
         detail = tickets.ticket_detail(ws.engine, row.id)
         assert [s.job for s in detail.scopes] == ["job-a"]
@@ -99,10 +100,10 @@ async def test_t_opens_a_prefilled_ticket_and_enter_opens_it(tmp_path: Path) -> 
         assert "🎫" in job_row(app, "job-a")[0]
         assert covering_labels(app) and "#1" in covering_labels(app)[0]
         await pilot.press("enter", "enter")  # jobs → runs → covering list
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert app.focused is app.screen.query_one("#covering", CoverList)
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert isinstance(app.screen, TicketsScreen)
         assert app.screen.query_one(KeyedTable).current_key == row.id
 
@@ -114,11 +115,11 @@ async def test_t_can_cover_only_the_problem_objects(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("t")
-        await pilot.pause(0.2)
+        await settle(pilot)
         app.screen.query_one(RadioSet).focus()
         await pilot.press("down", "enter")
         await pilot.press("ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
     (row,) = tickets.list_tickets(ws.engine, "all")
     scopes = tickets.ticket_detail(ws.engine, row.id).scopes
     assert [(s.kind, s.job, s.object_name) for s in scopes] == [("object", "job-a", "vm-1")]
@@ -131,9 +132,9 @@ async def test_escape_cancels_without_a_ticket(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("t")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert not isinstance(app.screen, FollowUpForm)
     assert tickets.list_tickets(ws.engine, "all") == []
 
@@ -151,17 +152,17 @@ async def test_l_links_the_run_to_the_jobs_ticket_first(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("l")
-        await pilot.pause(0.2)
+        await settle(pilot)
         picker = app.screen
         assert isinstance(picker, PickerDialog)
         assert picker.keys == [own.id, other.id]
         await pilot.press(*"other")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert picker.keys == [other.id]
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert any("#1" in label and "linked" in label for label in covering_labels(app))
     assert [r.job for r in tickets.ticket_detail(ws.engine, own.id).runs] == ["job-a"]
     assert tickets.ticket_detail(ws.engine, other.id).runs == ()
@@ -171,9 +172,9 @@ async def test_l_without_active_tickets_says_so(tmp_path: Path) -> None:
     """No picker when there is nothing to link to."""
     app = BackupChecksApp(bind(workspace(tmp_path, mails())))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("l")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert not isinstance(app.screen, PickerDialog)
 
 
@@ -184,19 +185,19 @@ async def test_m_adds_a_remark_and_enter_opens_it(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("m")
-        await pilot.pause(0.2)
+        await settle(pilot)
         form = app.screen
         assert isinstance(form, FollowUpForm)
         assert "vm-1" in form.query_one("#form-text", TextArea).text
         await pilot.press("f7", *"planned maintenance", "ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
         (row,) = remarks.list_remarks(ws.engine, "all")
         detail = remarks.remark_detail(ws.engine, row.id)
         assert [r.job for r in detail.runs] == ["job-a"]
         assert "💬" in job_row(app, "job-a")[0]
         app.screen.query_one("#covering", CoverList).focus()
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert isinstance(app.screen, RemarksScreen)
         assert app.screen.query_one(KeyedTable).current_key == row.id
 
@@ -208,13 +209,13 @@ async def test_opening_a_ticket_hidden_by_the_filters_clears_them(tmp_path: Path
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, TicketsScreen)
         screen.text = "nothing matches this"
         screen.reload()
         app.open_item("ticket", ticket.id)
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert screen.query_one(KeyedTable).current_key == ticket.id
         assert screen.text == ""
 
@@ -229,26 +230,26 @@ async def test_tickets_filter_by_customer_and_product(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await settle(pilot)
         table = app.screen.query_one(KeyedTable)
         assert table.row_count == 2
         await pilot.press("C")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press(*"acm", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.row_count == 1 and table.current_key == a.id
         assert "customer: Acme" in str(app.screen.query_one("#tickets-header", Static).render())
         await pilot.press("C")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("enter")  # the first entry: every customer
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.row_count == 2
         await pilot.press("P")
-        await pilot.pause(0.2)
+        await settle(pilot)
         options = app.screen.query_one(OptionList)
         assert "synthetic" in str(options.get_option_at_index(1).prompt)
         await pilot.press("down", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.row_count == 2
         assert "product: synthetic" in str(app.screen.query_one("#tickets-header", Static).render())
 
@@ -262,11 +263,11 @@ async def test_remarks_filter_by_customer(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("4")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("C")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press(*"bolt", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         table = app.screen.query_one(KeyedTable)
         assert table.row_count == 1 and table.current_key == b.id
 
@@ -280,14 +281,14 @@ async def test_edit_a_ticket_description_and_a_remark(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3", "E")
-        await pilot.pause(0.2)
+        await settle(pilot)
         app.screen.query_one("#form-text", TextArea).focus()
         await pilot.press("f7", *"**new** text", "ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("4", "E")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("f7", *"second version", "ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
     detail = tickets.ticket_detail(ws.engine, ticket.id)
     assert detail.ticket.description == "**new** text"
     assert detail.timeline[-1].details["before"] == {"description": "old text"}
@@ -320,15 +321,15 @@ async def test_resolve_as_reprocessed_ticks_the_later_runs(tmp_path: Path) -> No
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3", "x")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press(*"rerun", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert isinstance(app.screen, PickerDialog)
         await pilot.press(*"reproc", "enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert isinstance(app.screen, ChecklistDialog)
         await pilot.press("space", "ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
     detail = tickets.ticket_detail(ws.engine, ticket.id)
     assert (detail.ticket.state, detail.ticket.close_outcome) == ("resolved", "reprocessed")
     assert sorted(r.kind for r in detail.runs) == ["linked", "reprocessed"]
@@ -344,13 +345,13 @@ async def test_linking_another_jobs_run_offers_to_cover_that_job(tmp_path: Path)
     async with app.run_test(size=(160, 48)) as pilot:
         await go_to_job(pilot, "job-a")
         await pilot.press("l")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "job-a" in app.screen.question
         await pilot.press("y")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert "🎫" in job_row(app, "job-a")[0]
     detail = tickets.ticket_detail(ws.engine, other.id)
     assert {s.job for s in detail.scopes} == {"job-a", "job-b"}
@@ -367,10 +368,10 @@ async def test_plus_adds_a_scope_in_tickets_and_remarks(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         for mode in ("3", "4"):
             await pilot.press(mode, "plus")
-            await pilot.pause(0.2)
+            await settle(pilot)
             assert isinstance(app.screen, PickerDialog)
             await pilot.press(*"job-b", "enter")
-            await pilot.pause(0.3)
+            await settle(pilot)
     assert {s.job for s in tickets.ticket_detail(ws.engine, ticket.id).scopes} == {
         "job-a",
         "job-b",
@@ -400,8 +401,8 @@ async def test_long_lines_wrap_in_the_detail_panes(tmp_path: Path) -> None:
     for size in ((160, 48), (80, 24)):
         app = BackupChecksApp(bind(ws))
         async with app.run_test(size=size) as pilot:
-            await pilot.pause(0.3)
+            await settle(pilot)
             assert_wrapped(app.screen.query_one("#detail", RichLog), words)
             await pilot.press("3")
-            await pilot.pause(0.3)
+            await settle(pilot)
             assert_wrapped(app.screen.query_one("#tickets-detail", RichLog), words)

@@ -54,6 +54,7 @@ from store.models import JobRun
 from store.queries import QueueFilter
 from tests.servers import make_workdir
 from tests.servers.postgres import PostgresServer
+from tests.uihelpers import settle
 
 REAL_USER = pwd.getpwuid(os.getuid()).pw_name
 
@@ -615,7 +616,7 @@ async def test_a_viewers_login_on_postgres_reads_every_area(team: Team) -> None:
             for key in "234561":
                 await pilot.press(key)
                 await app.workers.wait_for_complete()
-                await pilot.pause()
+                await settle(pilot)
             assert app.return_code is None
     finally:
         engine.dispose()

@@ -42,6 +42,7 @@ from tests.mailfactory import SyntheticParser, synthetic_mail
 from tests.servers import ServerUnavailable, make_workdir
 from tests.servers.dovecot import DovecotServer, start_dovecot
 from tests.test_fetch_imap import Mailbox, stored
+from tests.uihelpers import settle
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 
@@ -222,10 +223,10 @@ async def test_app_fetch_never_shows_the_password(
     monkeypatch.setenv(PASSWORD_ENV, password)
     app = BackupChecksApp(bind(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t")))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         notices = [f"{n.title}: {n.message}" for n in app._notifications]
         screen = app.export_screenshot()
         assert app.is_running
@@ -308,10 +309,10 @@ async def test_failed_worker_is_one_notice_and_the_app_goes_on(tmp_path: Path) -
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("x")
             await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             assert app.is_running
             await pilot.press("question_mark")  # still answering keys
-            await pilot.pause()
+            await settle(pilot)
             assert app.screen.__class__.__name__ == "HelpScreen"
             notices = [n.message for n in app._notifications]
     engine.dispose()
@@ -329,7 +330,7 @@ async def test_failed_handler_ends_the_app_with_one_line(
     with pytest.raises(KeyError):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("y")
-            await pilot.pause()
+            await settle(pilot)
     engine.dispose()
     out, err = capfd.readouterr()
     assert_no_leak(f"{out}{err}".encode(), "", FailingWorkApp.SECRET)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
@@ -23,6 +24,7 @@ from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import missed
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
+from tests.uihelpers import settle
 
 MONDAY = date(2026, 11, 23)
 SnapCompare = Callable[..., bool]
@@ -47,12 +49,15 @@ def frozen() -> Iterator[None]:
         yield
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Let start-up workers (missed detection) finish; drop their toasts."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def quiet(pilot: Pilot[None]) -> None:
+    """Let start-up workers (missed detection) and loads finish; drop their toasts; stop
+    the cursor of every text box from blinking, so the picture does not depend on when
+    it is taken."""
+    await settle(pilot)
     pilot.app.clear_notifications()
-    await pilot.pause()
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await settle(pilot)
 
 
 def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
@@ -66,35 +71,35 @@ def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_160x48(snap_compare: SnapCompare, demo_url: str) -> None:
     """The three panes side by side on a wide terminal."""
-    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), run_before=settle)
+    assert snap_compare(demo_app(demo_url), terminal_size=(160, 48), run_before=quiet)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_80x24(snap_compare: SnapCompare, demo_url: str) -> None:
     """Stacked panes on a classic 80×24 SSH terminal."""
-    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), run_before=settle)
+    assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), run_before=quiet)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_run_checks_ascii_after_moving(snap_compare: SnapCompare, demo_url: str) -> None:
     """ASCII markers, cursor on the third job after j j."""
     app = demo_app(demo_url, ascii_only=True)
-    assert snap_compare(app, terminal_size=(120, 36), press=["j", "j", "_", "_"], run_before=settle)
+    assert snap_compare(app, terminal_size=(120, 36), press=["j", "j", "_", "_"], run_before=quiet)
 
 
 @pytest.mark.usefixtures("frozen")
 def test_help_screen(snap_compare: SnapCompare, demo_url: str) -> None:
     """The help lists every key of Run Checks."""
     assert snap_compare(
-        demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"], run_before=settle
+        demo_app(demo_url), terminal_size=(100, 40), press=["question_mark", "_"], run_before=quiet
     )
 
 
 async def on_the_nas_copy(pilot: Pilot[None]) -> None:
     """Settle, then filter the queue to Riverside's failing NAS copy (it has a ticket)."""
-    await settle(pilot)
+    await quiet(pilot)
     await pilot.press("slash", *"Backup Copy NAS", "enter")
-    await pilot.pause(0.3)
+    await quiet(pilot)
 
 
 @pytest.mark.usefixtures("frozen")
@@ -110,7 +115,7 @@ def test_new_ticket_form_80x24(snap_compare: SnapCompare, demo_url: str) -> None
     async def open_form(pilot: Pilot[None]) -> None:
         await on_the_nas_copy(pilot)
         await pilot.press("t")
-        await pilot.pause(0.3)
+        await quiet(pilot)
 
     assert snap_compare(demo_app(demo_url), terminal_size=(80, 24), run_before=open_form)
 
@@ -122,6 +127,6 @@ def test_link_picker_100x30(snap_compare: SnapCompare, demo_url: str) -> None:
     async def open_picker(pilot: Pilot[None]) -> None:
         await on_the_nas_copy(pilot)
         await pilot.press("l")
-        await pilot.pause(0.3)
+        await quiet(pilot)
 
     assert snap_compare(demo_app(demo_url), terminal_size=(100, 30), run_before=open_picker)
