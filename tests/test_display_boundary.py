@@ -255,7 +255,7 @@ async def test_override_dialog_shows_the_object_name_cleaned_and_matches_the_raw
         assert _leaks(value) == [] and "vm-1 [bold]MK-MARKUP[/]" in value
         spec = dialog.spec()
         assert spec.object_name == f"vm-1 {EVERYTHING}"  # the raw name, for matching
-        assert overrides.preview(ws.engine, spec, dialog.detail.run.id) == [spec.object_name]
+        assert overrides.preview(ws.engine, spec, dialog.draft.run_id) == [spec.object_name]
 
 
 async def test_customer_prompt_is_prefilled_with_the_sender_domain_cleaned(

@@ -45,13 +45,13 @@ from backupchecks_tui.services import (
     tickets,
 )
 from backupchecks_tui.services import overrides as override_ops
+from backupchecks_tui.views.checks import QueueFilter
 from backupchecks_tui.views.overrides import OverrideSpec
 from backupchecks_tui.workspace import Workspace
 from screens.app import BackupChecksApp
 from store import migrate
 from store.engine import make_engine, read_scope
 from store.models import JobRun
-from store.queries import QueueFilter
 from tests.servers import make_workdir
 from tests.servers.postgres import PostgresServer
 from tests.uihelpers import settle

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from backupchecks_tui.database import open_database
+from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.services import missed
 from backupchecks_tui.views.daily import Kind, Schedule
 from store.engine import session_scope
@@ -132,8 +133,8 @@ def test_after_grace_one_missed_run_then_nothing_more(engine: Engine) -> None:
     assert missed.detect(engine, AMS, now) == []
     assert missed.detect(engine, AMS, now + timedelta(minutes=30)) == []
     with session_scope(engine) as s:
-        (row,) = queue(s, QueueFilter())
-        assert (row.job_id, row.worst_status, row.runs) == (job_id, "missed", 1)
+        (row,) = queue(s, QueueFilter(), RunStatus.ranks())
+        assert (row.job_id, RunStatus.by_rank(row.worst_rank), row.runs) == (job_id, "missed", 1)
 
 
 def test_several_overdue_days_and_gaps(engine: Engine) -> None:
@@ -182,8 +183,12 @@ def test_late_report_resolves_the_missed_run(engine: Engine) -> None:
     assert after.resolved_by_run_id == late.id
     assert (after.reviewed_by, after.reviewed_at) == (missed.LATE_REVIEWER, resolved_at)
     with session_scope(engine) as s:
-        (row,) = queue(s, QueueFilter())
-        assert (row.worst_status, row.runs, row.max_run_id) == ("warning", 1, late.id)
+        (row,) = queue(s, QueueFilter(), RunStatus.ranks())
+        assert (RunStatus.by_rank(row.worst_rank), row.runs, row.max_run_id) == (
+            "warning",
+            1,
+            late.id,
+        )
     assert missed.detect(engine, AMS, at(date(2026, 5, 21), 12)) == []
     assert len(missed.detect(engine, AMS, at(date(2026, 5, 22), 0, 30))) == 1
     assert missed_days(engine, job_id) == [MAY20, date(2026, 5, 21)]

@@ -11,12 +11,15 @@ from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
 from backupchecks_tui.database import open_database
+from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.errors import PermissionDenied
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import review
 from store.engine import session_scope
 from store.models import AuditEvent, Job, JobRun
 from store.queries import QueueFilter, queue, queue_totals
+
+RANKS = RunStatus.ranks()
 
 ADMIN = Actor("alice", Role.ADMIN)
 OPERATOR = Actor("olga", Role.OPERATOR)
@@ -60,7 +63,7 @@ def test_review_marks_all_runs_of_the_job_seen(engine: Engine) -> None:
     """A job review marks its unreviewed runs; the queue shrinks; one audit row per job."""
     job_ids = seed(engine, 3, 4)
     with session_scope(engine) as s:
-        rows = queue(s, QueueFilter())
+        rows = queue(s, QueueFilter(), RANKS)
         assert queue_totals(s, QueueFilter()) == (3, 12)
     seen = {rows[0].job_id: rows[0].max_run_id}
     receipt = review.review_jobs(engine, OPERATOR, seen)
@@ -77,7 +80,7 @@ def test_a_run_that_arrived_after_drawing_is_not_reviewed(engine: Engine) -> Non
     """Runs newer than the newest run the operator saw stay in the queue."""
     (job_id,) = seed(engine, 1, 2)
     with session_scope(engine) as s:
-        (row,) = queue(s, QueueFilter())
+        (row,) = queue(s, QueueFilter(), RANKS)
         s.add(
             JobRun(
                 job_id=job_id, status="failed", reported_status="failed", run_day=date(2026, 11, 20)
@@ -85,8 +88,8 @@ def test_a_run_that_arrived_after_drawing_is_not_reviewed(engine: Engine) -> Non
         )
     review.review_jobs(engine, OPERATOR, {row.job_id: row.max_run_id})
     with session_scope(engine) as s:
-        (left,) = queue(s, QueueFilter())
-        assert (left.runs, left.worst_status) == (1, "failed")
+        (left,) = queue(s, QueueFilter(), RANKS)
+        assert (left.runs, RunStatus.by_rank(left.worst_rank)) == (1, RunStatus.FAILED)
 
 
 def test_undo_and_unmark(engine: Engine) -> None:
@@ -116,14 +119,14 @@ def test_queue_sort_filter_and_include_reviewed(engine: Engine) -> None:
     seed(engine, 2, 1, "success")
     (failed,) = seed(engine, 1, 1, "failed", prefix="bad")
     with session_scope(engine) as s:
-        rows = queue(s, QueueFilter())
+        rows = queue(s, QueueFilter(), RANKS)
         assert rows[0].job_id == failed
-        assert len(queue(s, QueueFilter(statuses=frozenset({"success"})))) == 2
-        assert len(queue(s, QueueFilter(text="JOB-000"))) == 1
+        assert len(queue(s, QueueFilter(statuses=frozenset({"success"})), RANKS)) == 2
+        assert len(queue(s, QueueFilter(text="JOB-000"), RANKS)) == 1
     review.review_jobs(engine, OPERATOR, {failed: 10**9})
     with session_scope(engine) as s:
-        assert len(queue(s, QueueFilter())) == 2
-        assert len(queue(s, QueueFilter(include_reviewed=True))) == 3
+        assert len(queue(s, QueueFilter(), RANKS)) == 2
+        assert len(queue(s, QueueFilter(include_reviewed=True), RANKS)) == 3
 
 
 def test_two_reviewers_at_once_neither_fail_nor_lose(db_url: str) -> None:
