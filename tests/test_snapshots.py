@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from backupchecks_tui.config import Config
 from backupchecks_tui.database import open_database
@@ -58,6 +58,13 @@ async def quiet(pilot: Pilot[None]) -> None:
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False
     await settle(pilot)
+    # a table filled by the last message lays its columns out when it is next idle
+    for _ in range(100):
+        tables = pilot.app.screen.query(DataTable)
+        if not any(t._require_update_dimensions for t in tables):
+            break
+        await pilot.pause()
+    await pilot.pause()  # and paints them
 
 
 def demo_app(url: str, *, ascii_only: bool = False) -> BackupChecksApp:
