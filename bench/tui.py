@@ -34,6 +34,7 @@ from textual.widgets import DataTable, Static  # noqa: E402
 
 from backupchecks_tui.config import Config  # noqa: E402
 from backupchecks_tui.database import open_database  # noqa: E402
+from backupchecks_tui.facade import bind  # noqa: E402
 from backupchecks_tui.roles import Actor, Role  # noqa: E402
 from backupchecks_tui.services import checks  # noqa: E402
 from backupchecks_tui.workspace import Workspace  # noqa: E402
@@ -129,7 +130,7 @@ async def measure(db: Path) -> None:
         gc.collect()
         started = time.perf_counter()
         engine = open_database(f"sqlite:///{db}")
-        app = BackupChecksApp(Workspace(engine, Actor("bench", Role.ADMIN), config, str(db)))
+        app = BackupChecksApp(bind(Workspace(engine, Actor("bench", Role.ADMIN), config, str(db))))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             table = app.screen.query_one("#jobs", KeyedTable)

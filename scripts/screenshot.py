@@ -14,6 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from textual.pilot import Pilot  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
+
 from backupchecks_tui.config import Config  # noqa: E402
 from backupchecks_tui.database import open_database  # noqa: E402
 from backupchecks_tui.demo import build_demo  # noqa: E402
@@ -29,6 +32,26 @@ MONDAY = datetime.combine(date(2026, 11, 23), MORNING, UTC)
 """The demo's Monday morning, fixed so the picture only changes when the app does."""
 
 
+async def _settle(pilot: Pilot[None]) -> None:
+    """Wait until the app has done what was asked: no load or service call out, the
+    message queue drained twice in a row, and the tables laid out."""
+    app = pilot.app
+    assert isinstance(app, BackupChecksApp)
+    quiet = 0
+    while quiet < 2:
+        await pilot.pause()
+        if app.busy:
+            quiet = 0
+            await app.workers.wait_for_complete()
+        else:
+            quiet += 1
+    for _ in range(100):
+        if not any(t._require_update_dimensions for t in app.screen.query(DataTable)):
+            break
+        await pilot.pause()
+    await pilot.pause()
+
+
 async def shoot(url: str, target: Path) -> None:
     """Open the app, move to a failing job with a ticket on it, save the screen."""
     config = Config.model_validate({"ui": {"timezone": "UTC"}})
@@ -39,8 +62,7 @@ async def shoot(url: str, target: Path) -> None:
     )
     app = BackupChecksApp(bind(workspace))
     async with app.run_test(size=(160, 48)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         app.clear_notifications()
         # Riverside's failing NAS copy: objects, a ticket on it (🎫) and the covering list
         screen = app.screen
@@ -50,7 +72,7 @@ async def shoot(url: str, target: Path) -> None:
             if key is not None and screen.rows[key].job_name == "Backup Copy NAS":  # type: ignore[attr-defined]
                 break
             await pilot.press("j")
-        await pilot.pause(0.5)
+        await _settle(pilot)
         target.write_text(app.export_screenshot(title="backupchecks-tui — Run Checks"))
 
 

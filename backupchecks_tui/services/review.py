@@ -23,6 +23,8 @@ from store.models import AuditEvent, JobRun
 from store.queries import unreviewed_run_ids
 from store.types import utcnow
 
+__all__ = ["ReviewReceipt", "review_jobs", "undo_review", "unmark_job"]
+
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 RUN = JobRun.__table__  # type: ignore[attr-defined]
 
