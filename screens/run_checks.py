@@ -85,12 +85,16 @@ def worst_run_index(rows: list[RunRow]) -> int:
 class QueueLoaded(Loaded):
     """A page of the queue read for `page.flt` (`more`: a further page to append)."""
 
-    def __init__(self, page: QueuePage, keep: int | None, *, refit: bool, more: bool) -> None:
+    def __init__(
+        self, page: QueuePage, keep: int | None, *, refit: bool, more: bool, at: int | None = None
+    ) -> None:
         super().__init__()
         self.page = page
         self.keep = keep
         self.refit = refit
         self.more = more
+        self.at = at
+        """The job under the cursor when the load was asked for."""
 
 
 class RunsLoaded(Loaded):
@@ -227,14 +231,14 @@ class RunChecksScreen(RunActions):
         size = FIRST_PAGE if jobs.cursor_row < FIRST_PAGE - 20 else PAGE
         self._more_at = -1
         self.begin_loading(jobs)
-        self._load_queue(self.flt, size, 0, keep, refit=refit)
+        self._load_queue(self.flt, size, keep, jobs.current_key, refit=refit)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load_queue(
-        self, flt: QueueFilter, size: int, offset: int, keep: int | None, *, refit: bool = False
+        self, flt: QueueFilter, size: int, keep: int | None, at: int | None, *, refit: bool
     ) -> None:
-        page = self.services.load_queue(flt, limit=size, offset=offset)
-        self.post_message(QueueLoaded(page, keep, refit=refit, more=offset > 0))
+        page = self.services.load_queue(flt, limit=size)
+        self.post_message(QueueLoaded(page, keep, refit=refit, more=False, at=at))
 
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
@@ -255,10 +259,12 @@ class RunChecksScreen(RunActions):
         self.rows = {row.job_id: row for row in page.rows}
         self.loaded = len(page.rows)
         self.total_jobs, self.total_runs = page.jobs, page.runs
+        # the cursor moved while the queue was read: it stays where the operator put it
+        keep = message.keep if jobs.current_key == message.at else jobs.current_key
         with self.prevent(DataTable.RowHighlighted):  # the job is followed right below
             jobs.fill(
                 [(r.job_id, self._job_cells(r)) for r in page.rows],
-                message.keep,
+                keep,
                 refit=message.refit,
             )
         self._update_header()
