@@ -182,7 +182,11 @@ class RunChecksScreen(RunActions):
                 with Vertical(id="right"):
                     yield KeyedTable(id="runs")
                     yield CoverList(id="covering")
-                    yield RunDetailView(id="detail")
+                    yield RunDetailView(
+                        zone=self.bc_app.zone,
+                        ascii_only=self.bc_app.session.ascii_only,
+                        id="detail",
+                    )
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -368,10 +372,11 @@ class RunChecksScreen(RunActions):
         detail_view = self.query_one("#detail", RunDetailView)
         self.end_loading(detail_view)
         self.detail = cover.detail if cover else None
-        ascii_only = self.bc_app.session.ascii_only
-        detail_view.show(self.detail, self.bc_app.zone, ascii_only=ascii_only)
+        detail_view.run = self.detail
         covering = cover.covering if cover else ()
-        self.query_one("#covering", CoverList).show(covering, ascii_only=ascii_only)
+        self.query_one("#covering", CoverList).show(
+            covering, ascii_only=self.bc_app.session.ascii_only
+        )
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:

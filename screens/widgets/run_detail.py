@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from rich.text import Text
+from textual.reactive import reactive
 
 from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.views.checks import RunDetail
@@ -127,21 +128,36 @@ def render_detail(detail: RunDetail | None, zone: tzinfo, *, ascii_only: bool) -
 
 
 class RunDetailView(DetailLog):
-    """Shows one run; `show(None)` clears it.
+    """Shows the run in `run` (None: a hint); the screen sets it when the run is read.
 
     A RichLog keeps its own rendered lines, so replacing the run repaints this pane only;
     a Static in a scroll container would make the whole screen lay out again on every
     cursor move.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    run: reactive[RunDetail | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(
+        self,
+        *,
+        zone: tzinfo = UTC,
+        ascii_only: bool = False,
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
         super().__init__(id=id)
-        self.shown: Text = Text()
+        self.zone = zone
+        self.ascii_only = ascii_only
+        self.shown: Text = render_detail(None, zone, ascii_only=ascii_only)
+
+    def watch_run(self, detail: RunDetail | None) -> None:
+        """Render the run (or an empty hint)."""
+        self.shown = render_detail(detail, self.zone, ascii_only=self.ascii_only)
+        self.redraw()
 
     def show(self, detail: RunDetail | None, zone: tzinfo, *, ascii_only: bool) -> None:
-        """Render `detail` (or an empty hint)."""
-        self.shown = render_detail(detail, zone, ascii_only=ascii_only)
-        self.redraw()
+        """Show `detail` in `zone`."""
+        self.zone, self.ascii_only = zone, ascii_only
+        self.run = detail
 
     def redraw(self) -> None:
         """Write the shown run again (after a resize re-wraps it)."""
