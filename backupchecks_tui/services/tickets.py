@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, update
@@ -27,52 +27,63 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backupchecks_tui.database import denied_by_database
+from backupchecks_tui.domain import (
+    ACTIVE_TICKET_STATES,
+    CLOSED_TICKET_STATES,
+    ItemKind,
+    LinkKind,
+    TicketOutcome,
+    TicketSource,
+    TicketState,
+)
 from backupchecks_tui.errors import BackupChecksError, NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.views.items import (
+    LinkedRun,
+    RunInfo,
+    ScopeKind,
+    ScopeSpec,
+    ScopeView,
+    StateFilter,
+    TicketDetail,
+    TicketRow,
+    TicketView,
+    TimelineEntry,
+)
 from store.engine import read_scope, session_scope
 from store.models import Customer, Job, JobRun, RunLink, Scope, Ticket, TimelineEvent
 from store.types import utcnow
 
-ACTIVE_STATES = ("open", "in_progress", "on_hold")
+ACTIVE_STATES = tuple(sorted(ACTIVE_TICKET_STATES))
 """States of a ticket someone still works on (it shows as a marker in Run Checks)."""
 
-CLOSED_STATES = ("resolved", "merged")
+CLOSED_STATES = tuple(sorted(CLOSED_TICKET_STATES))
 """States of a finished ticket (still listed and searchable)."""
 
-OUTCOMES = ("false_alarm", "data_lost", "reprocessed")
+OUTCOMES = tuple(TicketOutcome)
 """How a ticket was closed: backups were fine / the window was lost / a later run made up."""
-
-STATE_LABELS = {
-    "open": "open",
-    "in_progress": "in progress",
-    "on_hold": "on hold",
-    "resolved": "resolved",
-    "merged": "merged",
-}
-"""States as people read them."""
 
 SYSTEM = "system"
 """The actor of automatic changes (a hold whose date passed)."""
 
-StateFilter = Literal["active", "resolved", "all"]
-Outcome = Literal["false_alarm", "data_lost", "reprocessed"]
-OwnerKind = Literal["ticket", "remark"]
+Outcome = TicketOutcome | Literal["false_alarm", "data_lost", "reprocessed"]
+OwnerKind = ItemKind | Literal["ticket", "remark"]
 
-_ACTIVE = frozenset(ACTIVE_STATES)
+_ACTIVE: frozenset[str] = ACTIVE_TICKET_STATES
+_ACTIVE_OR_RESOLVED: frozenset[str] = frozenset({*ACTIVE_TICKET_STATES, TicketState.RESOLVED})
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "start": (frozenset({"open"}), "started"),
-    "hold": (frozenset({"in_progress", "on_hold"}), "put on hold"),
-    "resume": (frozenset({"on_hold"}), "taken off hold"),
+    "start": (frozenset({TicketState.OPEN}), "started"),
+    "hold": (frozenset({TicketState.IN_PROGRESS, TicketState.ON_HOLD}), "put on hold"),
+    "resume": (frozenset({TicketState.ON_HOLD}), "taken off hold"),
     "resolve": (_ACTIVE, "resolved"),
-    "reopen": (frozenset({"resolved"}), "reopened"),
-    "comment": (frozenset({*ACTIVE_STATES, "resolved"}), "commented on"),
-    "edit": (frozenset({*ACTIVE_STATES, "resolved"}), "edited"),
-    "link_run": (frozenset({*ACTIVE_STATES, "resolved"}), "linked to a run"),
+    "reopen": (frozenset({TicketState.RESOLVED}), "reopened"),
+    "comment": (_ACTIVE_OR_RESOLVED, "commented on"),
+    "edit": (_ACTIVE_OR_RESOLVED, "edited"),
+    "link_run": (_ACTIVE_OR_RESOLVED, "linked to a run"),
     "add_scope": (_ACTIVE, "given another scope"),
-    "merge": (frozenset({*ACTIVE_STATES, "resolved"}), "merged"),
+    "merge": (_ACTIVE_OR_RESOLVED, "merged"),
 }
 """Action → (states it is allowed from, the words used when it is refused)."""
 
@@ -101,115 +112,6 @@ def allowed_actions(state: str) -> frozenset[str]:
 
 
 # ---------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class ScopeView:
-    """A scope with the names people know it by."""
-
-    kind: Literal["customer", "job", "object"]
-    customer_id: int | None
-    job_id: int | None
-    object_name: str
-    customer: str
-    job: str
-    product: str
-
-    @property
-    def label(self) -> str:
-        """One short line: the customer, customer / job, or the object on customer / job.
-
-        Job names repeat across customers ("Offsite Copy", "backup"), so a job is always
-        named with its customer."""
-        if self.kind == "customer":
-            return self.customer
-        job = f"{self.customer} / {self.job}" if self.customer else self.job
-        return job if self.kind == "job" else f"{self.object_name} on {job}"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A run as tickets show it: job, customer, status and day."""
-
-    run_id: int
-    job_id: int
-    job: str
-    customer: str
-    product: str
-    status: str
-    run_day: date
-    started_at: datetime | None
-
-
-@dataclass(frozen=True)
-class LinkedRun(RunInfo):
-    """A run linked to a ticket or remark (kind: linked | reprocessed)."""
-
-    kind: str
-    linked_at: datetime
-    linked_by: str
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One event in the life of a ticket or remark, with a sentence for people."""
-
-    at: datetime
-    actor: str
-    kind: str
-    summary: str
-    details: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class TicketView:
-    """A ticket's own fields (state as of now: an expired hold reads as in progress)."""
-
-    id: int
-    number: int
-    code: str
-    title: str
-    description: str
-    state: str
-    on_hold_until: datetime | None
-    active_from: datetime
-    created_at: datetime
-    created_by: str
-    source: str
-    closed_at: datetime | None
-    closed_by: str
-    close_category: str
-    close_outcome: str
-    merged_into_id: int | None
-    merged_into_number: int | None
-
-    @property
-    def label(self) -> str:
-        """`#N`, how people name a ticket."""
-        return f"#{self.number}"
-
-    @property
-    def active(self) -> bool:
-        """Whether someone still works on it (not resolved, not merged)."""
-        return self.state in _ACTIVE
-
-
-@dataclass(frozen=True)
-class TicketRow(TicketView):
-    """A ticket in a list, with its scopes in one line."""
-
-    scope_summary: str
-
-
-@dataclass(frozen=True)
-class TicketDetail:
-    """Everything the detail view shows: fields, scopes, runs, timeline (newest last)."""
-
-    ticket: TicketView
-    scopes: tuple[ScopeView, ...]
-    runs: tuple[LinkedRun, ...]
-    timeline: tuple[TimelineEntry, ...]
-    merged_from: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -395,9 +297,7 @@ def scope_views(
         .order_by(col(Scope.id))
     ).all()
     for owner_id, customer_id, job_id, obj, customer, job, product in rows:
-        scope_kind: Literal["customer", "job", "object"] = (
-            "customer" if job_id is None else ("object" if obj else "job")
-        )
+        scope_kind: ScopeKind = "customer" if job_id is None else ("object" if obj else "job")
         found[owner_id].append(
             ScopeView(scope_kind, customer_id, job_id, obj, customer, job, product)
         )
@@ -577,6 +477,7 @@ def _view(ticket: Ticket, numbers: Mapping[int, int]) -> dict[str, Any]:
     values = {
         f.name: getattr(ticket, f.name) for f in fields(TicketView) if hasattr(ticket, f.name)
     }
+    values["state"] = TicketState(ticket.state)
     target = ticket.merged_into_id
     values["merged_into_number"] = numbers.get(target) if target is not None else None
     return values
@@ -609,13 +510,13 @@ def query_tickets(
 ) -> list[TicketRow]:
     """Tickets matching the filters, newest number first, with their scopes in one line."""
     conditions = [c for c in (_state_condition(state), _text_condition(text)) if c is not None]
-    conditions += scope_conditions("ticket", col(Ticket.id), customer_id, product)
+    conditions += scope_conditions(ItemKind.TICKET, col(Ticket.id), customer_id, product)
     query = select(Ticket).where(*conditions).order_by(col(Ticket.number).desc())
     if limit is not None:
         query = query.limit(limit)
     tickets = list(session.exec(query).all())
     ids = [t.id for t in tickets if t.id is not None]
-    views = scope_views(session, "ticket", ids)
+    views = scope_views(session, ItemKind.TICKET, ids)
     numbers = _target_numbers(session, tickets)
     return [
         TicketRow(**_view(t, numbers), scope_summary=scope_summary(views[t.id or 0]))
@@ -647,7 +548,7 @@ def ticket_detail(engine: Engine, ticket_id: int, *, now: datetime | None = None
     refresh_if_due(engine, now)
     with read_scope(engine) as session:
         ticket = _get(session, ticket_id)
-        owner = Owner("ticket", ticket_id)
+        owner = Owner(ItemKind.TICKET, ticket_id)
         merged_from = session.exec(
             select(Ticket.number)
             .where(Ticket.merged_into_id == ticket_id)
@@ -655,7 +556,7 @@ def ticket_detail(engine: Engine, ticket_id: int, *, now: datetime | None = None
         ).all()
         return TicketDetail(
             ticket=ticket_view(session, ticket),
-            scopes=tuple(scope_views(session, "ticket", [ticket_id])[ticket_id]),
+            scopes=tuple(scope_views(session, ItemKind.TICKET, [ticket_id])[ticket_id]),
             runs=tuple(linked_runs(session, owner)),
             timeline=tuple(timeline(session, owner)),
             merged_from=tuple(merged_from),
@@ -711,13 +612,13 @@ def _get(session: Session, ticket_id: int) -> Ticket:
 def _expire_hold(session: Session, ticket: Ticket, now: datetime) -> bool:
     """Bring `ticket` (locked) back to in progress if its hold date has passed."""
     until = ticket.on_hold_until
-    if ticket.state != "on_hold" or until is None or until > now:
+    if ticket.state != TicketState.ON_HOLD or until is None or until > now:
         return False
     assert ticket.id is not None
-    ticket.state = "in_progress"
+    ticket.state = TicketState.IN_PROGRESS
     ticket.on_hold_until = None
     session.add(ticket)
-    owner = Owner("ticket", ticket.id)
+    owner = Owner(ItemKind.TICKET, ticket.id)
     add_event(session, owner, "back_from_hold", SYSTEM, now, automatic=True, until=until)
     audit.record(
         session, SYSTEM, "ticket.back_from_hold", "ticket", ticket.id, number=ticket.number
@@ -727,7 +628,9 @@ def _expire_hold(session: Session, ticket: Ticket, now: datetime) -> bool:
 
 def _due_holds() -> Any:
     """SELECT of tickets on hold (the caller adds the date condition)."""
-    return select(Ticket).where(Ticket.state == "on_hold", col(Ticket.on_hold_until).is_not(None))
+    return select(Ticket).where(
+        Ticket.state == TicketState.ON_HOLD, col(Ticket.on_hold_until).is_not(None)
+    )
 
 
 def refresh_holds(engine: Engine, now: datetime | None = None) -> list[int]:
@@ -780,13 +683,13 @@ def _check(session: Session, ticket: Ticket, action: str) -> None:
     states, words = TRANSITIONS[action]
     if ticket.state in states:
         return
-    if ticket.state == "merged":
+    if ticket.state == TicketState.MERGED:
         target = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
         into = f"#{target.number}" if target else "another ticket"
         raise TransitionRefused(
             f"Ticket #{ticket.number} was merged into {into}; change {into} instead."
         )
-    label = STATE_LABELS.get(ticket.state, ticket.state)
+    label = TicketState(ticket.state).label.lower()
     raise TransitionRefused(f"Ticket #{ticket.number} is {label}, so it cannot be {words}.")
 
 
@@ -813,7 +716,9 @@ def _change(
         if done is not None:
             kind, details = done
             session.add(ticket)
-            add_event(session, Owner("ticket", ticket_id), kind, actor.login, moment, **details)
+            add_event(
+                session, Owner(ItemKind.TICKET, ticket_id), kind, actor.login, moment, **details
+            )
             audit.record(
                 session,
                 actor,
@@ -866,7 +771,7 @@ def open_ticket(
     run_ids: Sequence[int] = (),
     active_from: datetime | None = None,
     now: datetime | None = None,
-    source: str = "user",
+    source: str = TicketSource.USER,
 ) -> TicketView:
     """Open a ticket numbered #max+1; retried when another writer takes the number first."""
     require(actor, Action.TICKET_WRITE)
@@ -907,10 +812,10 @@ def _insert_ticket(session: Session, actor: Actor, new: _NewTicket, now: datetim
     session.add(ticket)
     session.flush()  # the unique number is checked here
     assert ticket.id is not None
-    owner = Owner("ticket", ticket.id)
+    owner = Owner(ItemKind.TICKET, ticket.id)
     add_scopes(session, owner, new.scopes)
     add_event(session, owner, "opened", actor.login, now, number=number)
-    runs = add_run_links(session, owner, new.run_ids, kind="linked", by=actor.login, at=now)
+    runs = add_run_links(session, owner, new.run_ids, kind=LinkKind.LINKED, by=actor.login, at=now)
     for run in runs:
         add_event(session, owner, "linked_run", actor.login, now, **run_details(run))
     audit.record(session, actor, "ticket.open", "ticket", ticket.id, number=number, title=new.title)
@@ -925,7 +830,7 @@ def start(
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
         """Mark work as started."""
-        ticket.state = "in_progress"
+        ticket.state = TicketState.IN_PROGRESS
         return "started", {}
 
     return _change(engine, actor, ticket_id, "start", change, now=now)
@@ -943,7 +848,7 @@ def hold(
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
         """Put on hold until the date."""
-        ticket.state = "on_hold"
+        ticket.state = TicketState.ON_HOLD
         ticket.on_hold_until = until
         return "put_on_hold", {"until": until.isoformat()}
 
@@ -957,7 +862,7 @@ def resume(
 
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
         """Take off hold."""
-        ticket.state = "in_progress"
+        ticket.state = TicketState.IN_PROGRESS
         ticket.on_hold_until = None
         return "back_from_hold", {"automatic": False}
 
@@ -1024,9 +929,7 @@ def _spec_views(session: Session, spec: ScopeSpec) -> list[ScopeView]:
         return []
     if job is not None and job.customer_id and customer is None:
         customer = session.get(Customer, job.customer_id)
-    kind: Literal["customer", "job", "object"] = (
-        "customer" if job is None else ("object" if spec.object_name else "job")
-    )
+    kind: ScopeKind = "customer" if job is None else ("object" if spec.object_name else "job")
     return [
         ScopeView(
             kind,
@@ -1055,7 +958,7 @@ def add_scope(
 
     def change(session: Session, _ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
         """Add the scope unless the ticket has it."""
-        return add_scope_to(session, Owner("ticket", ticket_id), spec)
+        return add_scope_to(session, Owner(ItemKind.TICKET, ticket_id), spec)
 
     return _change(engine, actor, ticket_id, "add_scope", change, now=now)
 
@@ -1083,8 +986,10 @@ def link_run(
 
     def change(session: Session, _ticket: Ticket) -> tuple[str, dict[str, Any]] | None:
         """Link the run unless it is linked already."""
-        owner = Owner("ticket", ticket_id)
-        added = add_run_links(session, owner, [run_id], kind="linked", by=actor.login, at=moment)
+        owner = Owner(ItemKind.TICKET, ticket_id)
+        added = add_run_links(
+            session, owner, [run_id], kind=LinkKind.LINKED, by=actor.login, at=moment
+        )
         return ("linked_run", run_details(added[0])) if added else None
 
     return _change(engine, actor, ticket_id, "link_run", change, now=moment)
@@ -1106,15 +1011,15 @@ def resolve(
     clean = _clean_text(category, "category", _CATEGORY_MAX, required=True)
     if outcome not in OUTCOMES:
         raise InvalidInput(f"The outcome must be one of: {', '.join(OUTCOMES)}.")
-    if outcome != "reprocessed" and reprocessed_run_ids:
+    if outcome != TicketOutcome.REPROCESSED and reprocessed_run_ids:
         raise InvalidInput("Only the reprocessed outcome takes runs.")
-    if outcome == "reprocessed" and not reprocessed_run_ids:
+    if outcome == TicketOutcome.REPROCESSED and not reprocessed_run_ids:
         raise InvalidInput("A reprocessed ticket needs the run or runs that made up for it.")
 
     def change(session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
         """Close with category, outcome and reprocessed runs."""
         runs = _link_reprocessed(session, ticket, reprocessed_run_ids, actor.login, moment)
-        ticket.state = "resolved"
+        ticket.state = TicketState.RESOLVED
         ticket.on_hold_until = None
         ticket.closed_at = moment
         ticket.closed_by = actor.login
@@ -1138,7 +1043,9 @@ def _link_reprocessed(
                 f"Run {run_id} is not a later run of a job ticket #{ticket.number} covers."
             )
     assert ticket.id is not None
-    add_run_links(session, Owner("ticket", ticket.id), run_ids, kind="reprocessed", by=by, at=at)
+    add_run_links(
+        session, Owner(ItemKind.TICKET, ticket.id), run_ids, kind=LinkKind.REPROCESSED, by=by, at=at
+    )
     return sorted(set(run_ids))
 
 
@@ -1146,7 +1053,7 @@ def _covered_jobs(session: Session, ticket_id: int) -> set[int]:
     """Jobs a ticket's scopes name, directly or through their customer."""
     jobs: set[int] = set()
     customers: set[int] = set()
-    for spec in _scope_specs(session, Owner("ticket", ticket_id)):
+    for spec in _scope_specs(session, Owner(ItemKind.TICKET, ticket_id)):
         if spec.job_id is not None:
             jobs.add(spec.job_id)
         elif spec.customer_id is not None:
@@ -1183,7 +1090,7 @@ def _linked_since(session: Session, ticket_id: int, jobs: set[int]) -> dict[int,
         .join(RunLink, col(RunLink.run_id) == col(JobRun.id))
         .where(
             col(RunLink.ticket_id) == ticket_id,
-            col(RunLink.kind) == "linked",
+            col(RunLink.kind) == LinkKind.LINKED,
             col(JobRun.job_id).in_(sorted(jobs)),
         )
     ).all()
@@ -1225,7 +1132,7 @@ def reopen(
     def change(_session: Session, ticket: Ticket) -> tuple[str, dict[str, Any]]:
         """Open again, forgetting the close fields."""
         previous = {"category": ticket.close_category, "outcome": ticket.close_outcome}
-        ticket.state = "open"
+        ticket.state = TicketState.OPEN
         ticket.closed_at = None
         ticket.closed_by = ""
         ticket.close_category = ""
@@ -1258,7 +1165,7 @@ def merge(
         numbers = [locked[i].number for i in sources]
         for source_id in sources:
             _merge_one(session, locked[source_id], target, actor.login, moment)
-        owner = Owner("ticket", target_id)
+        owner = Owner(ItemKind.TICKET, target_id)
         add_event(session, owner, "merged", actor.login, moment, sources=numbers)
         audit.record(
             session,
@@ -1277,9 +1184,9 @@ def _merge_one(session: Session, source: Ticket, target: Ticket, by: str, at: da
     """Fold `source` into `target` (both locked)."""
     assert source.id is not None
     assert target.id is not None
-    src, dst = Owner("ticket", source.id), Owner("ticket", target.id)
+    src, dst = Owner(ItemKind.TICKET, source.id), Owner(ItemKind.TICKET, target.id)
     add_scopes(session, dst, _scope_specs(session, src), checked=False)
-    for kind in ("linked", "reprocessed"):
+    for kind in LinkKind:
         runs = session.exec(
             select(RunLink.run_id).where(RunLink.ticket_id == source.id, RunLink.kind == kind)
         ).all()
@@ -1290,7 +1197,7 @@ def _merge_one(session: Session, source: Ticket, target: Ticket, by: str, at: da
         .where(col(Ticket.merged_into_id) == source.id)
         .values(merged_into_id=target.id)
     )
-    source.state = "merged"
+    source.state = TicketState.MERGED
     source.merged_into_id = target.id
     source.on_hold_until = None
     source.closed_at = at
