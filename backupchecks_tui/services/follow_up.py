@@ -21,7 +21,7 @@ from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import checks
 from backupchecks_tui.services.coverage import fuzzy_score
-from backupchecks_tui.services.tickets import OwnerKind
+from backupchecks_tui.services.item_base import OwnerKind
 from backupchecks_tui.views.items import ScopeChoice, ScopeSpec
 from store.engine import read_scope
 from store.models import Customer, Job, RunLink

@@ -2,8 +2,8 @@
 
 A remark has a body, scopes, linked runs, created at/by and resolved at/by; it is active
 until resolved and can be reopened. Scopes, run links and the timeline work as for
-tickets (helpers in `services.tickets`). Every change checks the role, locks the row,
-records a timeline event and an audit entry, in one transaction.
+tickets (`services.scopes`, `links`, `timeline`). Every change checks the role, locks the
+row, records a timeline event and an audit entry, in one transaction.
 """
 
 from __future__ import annotations
@@ -20,24 +20,23 @@ from backupchecks_tui.domain import ItemKind, LinkKind
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
-from backupchecks_tui.services.tickets import (
+from backupchecks_tui.services.item_base import (
     InvalidInput,
     Owner,
     TransitionRefused,
-    add_event,
-    add_run_links,
+    clock,
+    text_like,
+)
+from backupchecks_tui.services.links import add_run_links, linked_runs, run_details
+from backupchecks_tui.services.scopes import (
     add_scope_to,
     add_scopes,
-    clock,
-    linked_runs,
     require_scopes,
-    run_details,
     scope_conditions,
     scope_summary,
     scope_views,
-    text_like,
-    timeline,
 )
+from backupchecks_tui.services.timeline import add_event, timeline
 from backupchecks_tui.views.items import RemarkDetail, RemarkRow, RemarkView, ScopeSpec, StateFilter
 from store.engine import read_scope, session_scope
 from store.models import Remark
