@@ -39,6 +39,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.worker import Worker
 
 from backupchecks_tui.domain import Changed
 
@@ -118,6 +119,10 @@ class AreaScreen(Screen[None]):
             timer.stop()
         if pane.loading:
             pane.loading = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand this screen's to the app's one handler."""
+        self.bc_app.on_worker_state_changed(event)
 
     # ------------------------------------------------------------- data changed
     def on_mount(self) -> None:

@@ -1,22 +1,42 @@
-"""A job's history: a 30-day status strip, its schedule settings and its runs, paged."""
+"""A job's history: a 30-day status strip, its schedule settings and its runs, paged.
+
+Two loads, each in its own thread worker: the overview (settings, strip, what covers the
+job) for the header, and the current page of runs for the table. Pause, grace and
+schedule edits are async "act" conversations; after one the app is told the jobs and
+runs changed, which reloads this screen and, when it is next shown, Daily Jobs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Sequence
 from datetime import date, datetime, time, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
+from backupchecks_tui.domain import Changed, ItemKind
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.roles import Action
-from backupchecks_tui.services import coverage, daily, overrides, schedules
-from backupchecks_tui.services.schedules import WEEKDAY_NAMES, Kind, Schedule
-from screens.base import AreaScreen
+from backupchecks_tui.views.daily import (
+    DEFAULT_GRACE_MINUTES,
+    WEEKDAY_NAMES,
+    DayStatus,
+    HistoryRow,
+    JobOverview,
+    JobSchedule,
+    Kind,
+    NoRun,
+    RunsPage,
+    Schedule,
+    schedule_for_weekdays,
+)
+from screens.base import AreaScreen, Loaded
 from screens.commands import Command, bindings
 from screens.dialogs import PromptDialog
 from screens.style import ASCII_ICONS, STATUS_STYLE, literal, status_text
@@ -64,7 +84,7 @@ def parse_schedule(text: str) -> Schedule | None:
         return Schedule(Kind.MONTHLY_DAY, start=start, month_day=_month_day(args[0]))
     if kind in _DAYS:
         days = frozenset(_weekday(word) for word in [kind, *args])
-        return schedules.schedule_for_weekdays(days, start)
+        return schedule_for_weekdays(days, start)
     raise ValueError(f"{text.strip()!r} is not a schedule; try {SCHEDULE_HELP}.")
 
 
@@ -110,15 +130,147 @@ def _at(moment: datetime | None, zone: tzinfo, fmt: str = "%H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt) if moment else "—"
 
 
-def strip_text(strip: list[tuple[date, str]], *, ascii_only: bool) -> Text:
+def strip_text(strip: Sequence[tuple[date, DayStatus]], *, ascii_only: bool) -> Text:
     """One coloured cell per day, oldest first; a dim dot for days without runs."""
     text = Text()
     for _, status in strip:
-        if status == daily.NO_RUN:
+        if isinstance(status, NoRun):
             text.append("." if ascii_only else "·", style="dim")
         else:
             text.append(ASCII_ICONS[status] if ascii_only else "█", style=STATUS_STYLE[status])
     return text
+
+
+class HistoryTable(KeyedTable):
+    """A page of a job's runs: the `runs` it is given, cursor kept on the same run."""
+
+    runs: reactive[RunsPage | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(self, *, zone: tzinfo, ascii_only: bool, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.zone = zone
+        self.ascii_only = ascii_only
+
+    def on_mount(self) -> None:
+        """The columns."""
+        self.add_columns(
+            "Day", "Status", "Start", "End", "Expected", "Size", "Transferred",
+            "Objects", "Problems", "Message",
+        )  # fmt: skip
+
+    def watch_runs(self, runs: RunsPage | None) -> None:
+        """Show the page, the cursor on the run it was on."""
+        if runs is not None:
+            self.fill([(r.run_id, self._cells(r)) for r in runs.rows], keep=self.current_key)
+
+    def _cells(self, run: HistoryRow) -> list[Text | str]:
+        """The table cells of one run."""
+        zone = self.zone
+        status = status_text(run.status, ascii_only=self.ascii_only, overridden=run.overridden)
+        if run.resolved_by_run_id is not None:
+            status.append(f" → late run #{run.resolved_by_run_id}", style="dim")
+        return [
+            Text(f"{run.run_day:%a %Y-%m-%d}"),
+            status,
+            Text(_at(run.started_at, zone)),
+            Text(_at(run.ended_at, zone)),
+            Text(_at(run.expected_at, zone)),
+            Text(_size(run.size_bytes), justify="right"),
+            Text(_size(run.transferred_bytes), justify="right"),
+            Text(str(run.object_count), justify="right"),
+            Text(str(run.problem_count or ""), justify="right"),
+            literal(run.message, 60),
+        ]
+
+
+class HistoryHeader(Static):
+    """Job name, 30-day strip, schedule with confidence, paused flag, grace, follow-ups, page."""
+
+    overview: reactive[JobOverview | None] = reactive(None, always_update=True, init=False)
+    runs: reactive[RunsPage | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(
+        self,
+        title: str,
+        end_day: date,
+        *,
+        ascii_only: bool,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        super().__init__(id=id)
+        self.job_title = title
+        self.end_day = end_day
+        self.ascii_only = ascii_only
+
+    def watch_overview(self) -> None:
+        """New settings or strip."""
+        self._show()
+
+    def watch_runs(self) -> None:
+        """New run count or page."""
+        self._show()
+
+    def _show(self) -> None:
+        overview, runs = self.overview, self.runs
+        if overview is None:
+            return
+        settings = overview.settings
+        text = literal(self.job_title, 100, style="bold")
+        text.append(f"\nlast {len(overview.strip)} days to {self.end_day:%Y-%m-%d}: ")
+        text.append_text(strip_text(overview.strip, ascii_only=self.ascii_only))
+        text.append("\nschedule: ")
+        text.append_text(_schedule_text(settings))
+        text.append(" · grace: ")
+        minutes = int(settings.grace.total_seconds() // 60)
+        text.append(f"{minutes} min" + (" (default)" if settings.grace_minutes is None else ""))
+        if settings.paused:
+            text.append(" · PAUSED (never missed)", style="bold yellow")
+        text.append_text(_follow_ups(overview))
+        if runs is not None:
+            text.append(
+                f"\n{counted(runs.total, 'run')} · page {runs.page + 1}/{runs.pages}", style="dim"
+            )
+        self.update(text)
+
+
+def _follow_ups(overview: JobOverview) -> Text:
+    """The job's active tickets, remarks and overrides, one line each kind."""
+    text = Text()
+    for kind, label in ((ItemKind.TICKET, "tickets"), (ItemKind.REMARK, "remarks")):
+        found = [i for i in overview.covering if i.kind == kind]
+        text.append(f"\n{label}: ")
+        if not found:
+            text.append("none", style="dim")
+        for n, item in enumerate(found):
+            text.append(", " if n else "")
+            text.append(f"{item.label} ", style="bold")
+            text.append_text(literal(item.title, 50))
+            text.append(f" ({item.state})", style="dim")
+    text.append("\noverrides: ")
+    if not overview.overrides:
+        text.append("none", style="dim")
+    for n, rule in enumerate(overview.overrides):
+        text.append(", " if n else "")
+        text.append(f"#{rule.id} ", style="bold")
+        text.append_text(literal(rule.text, 70))
+    return text
+
+
+class OverviewLoaded(Loaded):
+    """A job's settings, strip and follow-ups, read for `overview.job_id`."""
+
+    def __init__(self, overview: JobOverview) -> None:
+        super().__init__()
+        self.overview = overview
+
+
+class RunsLoaded(Loaded):
+    """A page of a job's runs, read for page `asked`."""
+
+    def __init__(self, runs: RunsPage, asked: int) -> None:
+        super().__init__()
+        self.runs = runs
+        self.asked = asked
 
 
 class JobHistoryScreen(AreaScreen):
@@ -128,6 +280,7 @@ class JobHistoryScreen(AreaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
     TITLE = "Job history"
     AUTO_FOCUS = "#history"
+    SHOWS = Changed.RUNS | Changed.JOBS | Changed.TICKETS | Changed.REMARKS | Changed.OVERRIDES
     DEFAULT_CSS = """
     JobHistoryScreen #history-header {
         height: auto;
@@ -146,112 +299,77 @@ class JobHistoryScreen(AreaScreen):
         self.end_day = end_day
         self.page = 0
         self.total = 0
+        self.pages = 1
 
     def compose(self) -> ComposeResult:
         """Status bar, header (strip and schedule), runs, footer."""
+        session = self.bc_app.session
         yield StatusBar()
-        yield Static(id="history-header")
-        yield KeyedTable(id="history")
+        yield HistoryHeader(
+            self.job_title, self.end_day, ascii_only=session.ascii_only, id="history-header"
+        )
+        yield HistoryTable(zone=session.zone, ascii_only=session.ascii_only, id="history")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        """Columns and the first page."""
-        self.query_one(KeyedTable).add_columns(
-            "Day", "Status", "Start", "End", "Expected", "Size", "Transferred",
-            "Objects", "Problems", "Message",
-        )  # fmt: skip
+        """The first load (the base's on_mount subscribes to "data changed")."""
         self.reload()
 
     @property
-    def pages(self) -> int:
-        """How many pages of runs there are (at least one)."""
-        return max(1, -(-self.total // PAGE_SIZE))
+    def table(self) -> HistoryTable:
+        """The runs."""
+        return self.query_one(HistoryTable)
+
+    # ------------------------------------------------------------- loading
+    def refresh_data(self, what: Changed) -> None:  # noqa: ARG002 - the header shows it all
+        """Settings, runs or follow-ups changed: reload both, the cursor on the same run."""
+        self.reload()
 
     def reload(self) -> None:
         """Header and the current page of runs."""
-        engine = self.bc_app.workspace.engine
-        self.total = daily.history_count(engine, self.job_id)
-        self.page = min(self.page, self.pages - 1)
-        runs = daily.job_history(engine, self.job_id, PAGE_SIZE, self.page * PAGE_SIZE)
-        table = self.query_one(KeyedTable)
-        table.fill([(r.run_id, self._cells(r)) for r in runs], keep=table.current_key)
-        self._header()
+        self.load_overview()
+        self.load_page()
 
-    def _cells(self, run: daily.HistoryRow) -> list[Text | str]:
-        """The table cells of one run."""
-        zone = self.bc_app.zone
-        status = status_text(
-            run.status, ascii_only=self.bc_app.workspace.ascii_only, overridden=run.overridden
-        )
-        if run.resolved_by_run_id is not None:
-            status.append(f" → late run #{run.resolved_by_run_id}", style="dim")
-        return [
-            Text(f"{run.run_day:%a %Y-%m-%d}"),
-            status,
-            Text(_at(run.started_at, zone)),
-            Text(_at(run.ended_at, zone)),
-            Text(_at(run.expected_at, zone)),
-            Text(_size(run.size_bytes), justify="right"),
-            Text(_size(run.transferred_bytes), justify="right"),
-            Text(str(run.object_count), justify="right"),
-            Text(str(run.problem_count or ""), justify="right"),
-            literal(run.message, 60),
-        ]
+    def load_page(self) -> None:
+        """Load the current page of runs."""
+        self.begin_loading(self.table)
+        self.load_runs(self.page)
 
-    def _header(self) -> None:
-        """Job name, 30-day strip, schedule with confidence, paused flag, grace, page."""
-        ws = self.bc_app.workspace
-        settings = schedules.job_schedule(ws.engine, self.job_id)
-        strip = daily.status_strip(ws.engine, self.job_id, self.end_day, STRIP_DAYS)
-        text = literal(self.job_title, 100, style="bold")
-        text.append(f"\nlast {STRIP_DAYS} days to {self.end_day:%Y-%m-%d}: ")
-        text.append_text(strip_text(strip, ascii_only=ws.ascii_only))
-        text.append("\nschedule: ")
-        text.append_text(_schedule_text(settings))
-        text.append(" · grace: ")
-        minutes = int(settings.grace.total_seconds() // 60)
-        text.append(f"{minutes} min" + (" (default)" if settings.grace_minutes is None else ""))
-        if settings.paused:
-            text.append(" · PAUSED (never missed)", style="bold yellow")
-        text.append_text(self._follow_ups())
-        text.append(
-            f"\n{counted(self.total, 'run')} · page {self.page + 1}/{self.pages}", style="dim"
-        )
-        self.query_one("#history-header", Static).update(text)
+    @work(thread=True, exclusive=True, group="job-overview", exit_on_error=False)
+    def load_overview(self) -> None:
+        """Read the job's settings, strip and follow-ups (in a thread)."""
+        overview = self.services.job_overview(self.job_id, self.end_day, STRIP_DAYS)
+        self.post_message(OverviewLoaded(overview))
 
-    def _follow_ups(self) -> Text:
-        """The job's active tickets, remarks and overrides, one line each kind."""
-        ws = self.bc_app.workspace
-        items = coverage.covering_job(ws.engine, self.job_id, now=ws.now())
-        rules = [
-            r
-            for r in overrides.list_overrides(ws.engine, "active")
-            if r.scope == "all" or r.job_id == self.job_id
-        ]
-        text = Text()
-        for kind, label in (("ticket", "tickets"), ("remark", "remarks")):
-            found = [i for i in items if i.kind == kind]
-            text.append(f"\n{label}: ")
-            if not found:
-                text.append("none", style="dim")
-            for n, item in enumerate(found):
-                text.append(", " if n else "")
-                text.append(f"{item.label} ", style="bold")
-                text.append_text(literal(item.title, 50))
-                text.append(f" ({item.state})", style="dim")
-        text.append("\noverrides: ")
-        if not rules:
-            text.append("none", style="dim")
-        for n, rule in enumerate(rules):
-            text.append(", " if n else "")
-            text.append(f"#{rule.id} ", style="bold")
-            text.append_text(literal(f"{rule.scope_text}: {rule.match}", 70))
-        return text
+    @work(thread=True, exclusive=True, group="job-runs", exit_on_error=False)
+    def load_runs(self, page: int) -> None:
+        """Read page `page` of the job's runs (in a thread)."""
+        self.post_message(RunsLoaded(self.services.job_runs(self.job_id, page, PAGE_SIZE), page))
 
+    @on(OverviewLoaded)
+    def _overview_loaded(self, message: OverviewLoaded) -> None:
+        self.query_one(HistoryHeader).overview = message.overview
+
+    @on(RunsLoaded)
+    def _runs_loaded(self, message: RunsLoaded) -> None:
+        if message.asked != self.page:
+            return  # paged on meanwhile; a newer load is under way
+        runs = message.runs
+        self.page, self.total, self.pages = runs.page, runs.total, runs.pages
+        self.end_loading(self.table)
+        self.table.runs = runs
+        self.query_one(HistoryHeader).runs = runs
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is WorkerState.ERROR and event.worker.group == "job-runs":
+            self.end_loading(self.table)
+
+    # ------------------------------------------------------------- keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide schedule changes from those who may not make them."""
         if action in MANAGE:
-            return self.bc_app.workspace.actor.can(Action.MANAGE_SCHEDULES)
+            return self.bc_app.session.actor.can(Action.MANAGE_SCHEDULES)
         return True
 
     def action_close(self) -> None:
@@ -262,31 +380,30 @@ class JobHistoryScreen(AreaScreen):
         """Older runs."""
         if self.page + 1 < self.pages:
             self.page += 1
-            self.reload()
+            self.load_page()
 
     def action_previous_page(self) -> None:
         """Newer runs."""
         if self.page > 0:
             self.page -= 1
-            self.reload()
+            self.load_page()
 
-    def action_toggle_paused(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_toggle_paused(self) -> None:
         """Pause or resume the job."""
-        ws = self.bc_app.workspace
-        paused = not schedules.job_schedule(ws.engine, self.job_id).paused
-        if self._apply(lambda: schedules.set_paused(ws.engine, ws.actor, self.job_id, paused)):
+        paused = not (await self.io(self.services.job_schedule, self.job_id)).paused
+        if await self._apply(self.io(self.services.set_job_paused, self.job_id, paused)):
             self.notify("Job paused: it will never go missed." if paused else "Job resumed.")
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_set_grace(self) -> None:
         """Ask for the grace period in minutes (empty = the default)."""
-        ws = self.bc_app.workspace
-        current = schedules.job_schedule(ws.engine, self.job_id).grace_minutes
+        current = (await self.io(self.services.job_schedule, self.job_id)).grace_minutes
         answer = await self.app.push_screen_wait(
             PromptDialog(
                 "Grace period in minutes (empty for the default)",
                 "" if current is None else str(current),
-                str(schedules.DEFAULT_GRACE_MINUTES),
+                str(DEFAULT_GRACE_MINUTES),
             )
         )
         if answer.value is None:
@@ -296,10 +413,10 @@ class JobHistoryScreen(AreaScreen):
             self.notify(f"{value!r} is not a number of minutes.", severity="error")
             return
         minutes = int(value) if value else None
-        if self._apply(lambda: schedules.set_grace(ws.engine, ws.actor, self.job_id, minutes)):
+        if await self._apply(self.io(self.services.set_job_grace, self.job_id, minutes)):
             self.notify("Grace period saved.")
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_set_schedule(self) -> None:
         """Ask for a schedule ("daily 22:00", … "auto")."""
         answer = await self.app.push_screen_wait(
@@ -312,33 +429,26 @@ class JobHistoryScreen(AreaScreen):
         except ValueError as error:
             self.notify(str(error), title="Not a schedule", severity="error", timeout=8)
             return
-        if self._apply(lambda: self._store_schedule(schedule)):
+        if await self._apply(self.io(self.services.set_job_schedule, self.job_id, schedule)):
             self.notify(
                 f"Schedule set: {schedule.describe()}."
                 if schedule
                 else "Schedule set back to learned."
             )
 
-    def _store_schedule(self, schedule: Schedule | None) -> None:
-        """Save a schedule set by hand; "auto" relearns this job's schedule at once."""
-        ws = self.bc_app.workspace
-        schedules.set_schedule(ws.engine, ws.actor, self.job_id, schedule)
-        if schedule is None:
-            now = self.bc_app.workspace.now()
-            schedules.learn_all(ws.engine, self.bc_app.zone, now, job_ids=[self.job_id])
-
-    def _apply(self, change: Callable[[], object]) -> bool:
-        """Run `change()`, show an error if it is refused, reload; whether it worked."""
+    async def _apply(self, change: Awaitable[None]) -> bool:
+        """Await `change`, show an error if it is refused, else say the job changed (this
+        screen and Daily Jobs reload); whether it worked."""
         try:
-            change()
+            await change
         except BackupChecksError as error:
             self.bc_app.show_error(error)
             return False
-        self.reload()
+        self.bc_app.changed(Changed.JOBS | Changed.RUNS)
         return True
 
 
-def _schedule_text(settings: schedules.JobSchedule) -> Text:
+def _schedule_text(settings: JobSchedule) -> Text:
     """The schedule with where it comes from and how sure it is."""
     schedule = settings.schedule
     if schedule is None:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from backupchecks_tui.services import daily
 from backupchecks_tui.services.daily import DayAggregate, day_grid, day_status
-from backupchecks_tui.services.schedules import Kind, Schedule
+from backupchecks_tui.views.daily import Kind, Schedule
 from store.engine import session_scope
 from store.models import Customer, Job, JobRun, Override
 

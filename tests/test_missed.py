@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from backupchecks_tui.database import open_database
 from backupchecks_tui.services import missed
-from backupchecks_tui.services.schedules import Kind, Schedule
+from backupchecks_tui.views.daily import Kind, Schedule
 from store.engine import session_scope
 from store.models import AuditEvent, Job, JobRun
 from store.queries import QueueFilter, queue

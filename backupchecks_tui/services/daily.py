@@ -12,48 +12,43 @@ scheduled*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from backupchecks_tui.services import schedules
-from backupchecks_tui.services.schedules import MISSED, Schedule
+from backupchecks_tui.domain import RunStatus
+from backupchecks_tui.views.daily import (
+    DAY_STATUSES,
+    ROLL_UPS,
+    DayRow,
+    DayStatus,
+    HistoryRow,
+    NoRun,
+    RollUp,
+    Schedule,
+    grace,
+)
 from store.engine import read_scope
 from store.models import Customer, Job, JobRun
 
-RollUp = Literal["worst", "last", "warning_if_mixed"]
-ROLL_UPS: tuple[RollUp, ...] = ("worst", "last", "warning_if_mixed")
-
-RUN_STATUSES = ("success", "warning", "failed", "missed")
-"""Run statuses by rank (higher is worse)."""
-EXPECTED = "expected"
-NOT_SCHEDULED = "not_scheduled"
-NO_RUN = "none"
-"""`status_strip`'s status for a day without runs."""
-DAY_STATUSES = (*RUN_STATUSES, EXPECTED, NOT_SCHEDULED)
-_RANKS = {name: rank for rank, name in enumerate(RUN_STATUSES)}
-
-
-@dataclass(frozen=True, slots=True)
-class DayRow:
-    """One job on one day: who, what, when expected, and how the day went."""
-
-    job_id: int
-    customer: str
-    job_name: str
-    product: str
-    schedule: str
-    schedule_manual: bool
-    paused: bool
-    expected_at: datetime | None
-    status: str
-    runs: int
-    overridden: bool
+__all__ = [
+    "DAY_STATUSES",
+    "ROLL_UPS",
+    "DayAggregate",
+    "DayRow",
+    "HistoryRow",
+    "RollUp",
+    "day_grid",
+    "day_status",
+    "history_count",
+    "job_history",
+    "status_strip",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,40 +63,13 @@ class DayAggregate:
     overrides: int
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One run in a job's history."""
-
-    run_id: int
-    run_day: date
-    status: str
-    reported_status: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    expected_at: datetime | None
-    size_bytes: int | None
-    transferred_bytes: int | None
-    object_count: int
-    problem_count: int
-    message: str
-    overridden: bool
-    reviewed_at: datetime | None
-    reviewed_by: str
-    resolved_by_run_id: int | None
-
-    @property
-    def missed(self) -> bool:
-        """Whether this is a synthetic missed run."""
-        return self.reported_status == MISSED
-
-
-def day_status(agg: DayAggregate, mode: RollUp = "worst") -> str:
+def day_status(agg: DayAggregate, mode: RollUp = "worst") -> RunStatus:
     """The day's status from its aggregated runs under roll-up `mode`."""
     if mode == "last":
-        return RUN_STATUSES[agg.last_rank]
+        return RunStatus.by_rank(agg.last_rank)
     if mode == "warning_if_mixed" and agg.successes and agg.problems:
-        return "warning"
-    return RUN_STATUSES[agg.worst_rank]
+        return RunStatus.WARNING
+    return RunStatus.by_rank(agg.worst_rank)
 
 
 # --- SQL ------------------------------------------------------------------------------
@@ -109,7 +77,7 @@ def day_status(agg: DayAggregate, mode: RollUp = "worst") -> str:
 
 def _rank(status: Any) -> ColumnElement[int]:
     """SQL rank of a status expression (success 0 … missed 3)."""
-    return case(*((status == name, rank) for rank, name in enumerate(RUN_STATUSES)), else_=0)
+    return case(*((status == value, rank) for value, rank in RunStatus.ranks().items()), else_=0)
 
 
 def _moment() -> ColumnElement[datetime]:
@@ -227,7 +195,7 @@ def day_grid(
     *,
     roll_up: RollUp = "worst",
     text: str = "",
-    statuses: frozenset[str] = frozenset(),
+    statuses: frozenset[DayStatus] = frozenset(),
 ) -> list[DayRow]:
     """One row per active job for `day` (local, in `zone`), sorted by customer and job.
 
@@ -246,6 +214,7 @@ def _day_row(row: Any, day: date, zone: tzinfo, now: datetime, mode: RollUp) -> 
     schedule = Schedule.from_json(row.schedule_json)
     expected = schedule.expected_at(day, zone) if schedule is not None else None
     agg = _day_aggregate(row)
+    status: DayStatus
     if agg is not None:
         status = day_status(agg, mode)
     else:
@@ -271,13 +240,13 @@ def _status_without_runs(
     paused: bool,
     grace_minutes: int | None,
     now: datetime,
-) -> str:
+) -> DayStatus:
     """Expected (not yet due), missed (deadline passed) or not scheduled."""
     if paused or schedule is None or not schedule.confident or expected is None:
-        return NOT_SCHEDULED
-    if now <= expected + schedules.grace(grace_minutes):
-        return EXPECTED
-    return MISSED
+        return NoRun.NOT_SCHEDULED
+    if now <= expected + grace(grace_minutes):
+        return NoRun.EXPECTED
+    return RunStatus.MISSED
 
 
 def _neighbour_runs(
@@ -285,7 +254,7 @@ def _neighbour_runs(
 ) -> list[DayRow]:
     """Overdue rows take the runs of the next or previous day that belong to this day's
     slot (a 23:55 job reporting at 00:07), as missed detection does."""
-    overdue = {r.job_id: r for r in grid if r.status == MISSED and r.runs == 0}
+    overdue = {r.job_id: r for r in grid if r.status is RunStatus.MISSED and r.runs == 0}
     if not overdue:
         return grid
     found: dict[int, list[tuple[datetime, int]]] = {}
@@ -297,13 +266,13 @@ def _neighbour_runs(
     ).join(Job, col(Job.id) == col(JobRun.job_id))
     query = query.where(
         col(JobRun.run_day).in_([day - timedelta(days=1), day + timedelta(days=1)]),
-        col(JobRun.reported_status) != MISSED,
+        col(JobRun.reported_status) != RunStatus.MISSED,
         col(JobRun.job_id).in_(sorted(overdue)),
     )
     for job_id, status, moment, text in session.execute(query).all():
         schedule = Schedule.from_json(text)
         if moment is not None and schedule is not None and schedule.slot_day(moment, zone) == day:
-            found.setdefault(int(job_id), []).append((moment, _RANKS.get(status, 0)))
+            found.setdefault(int(job_id), []).append((moment, RunStatus.of(status).rank))
     return [_with_neighbours(r, found.get(r.job_id), mode) for r in grid]
 
 
@@ -315,19 +284,7 @@ def _with_neighbours(row: DayRow, runs: list[tuple[datetime, int]] | None, mode:
     agg = DayAggregate(
         max(ranks), ranks[-1], ranks.count(0), len(ranks) - ranks.count(0), len(ranks), 0
     )
-    return DayRow(
-        row.job_id,
-        row.customer,
-        row.job_name,
-        row.product,
-        row.schedule,
-        row.schedule_manual,
-        row.paused,
-        row.expected_at,
-        day_status(agg, mode),
-        len(ranks),
-        row.overridden,
-    )
+    return replace(row, status=day_status(agg, mode), runs=len(ranks))
 
 
 # --- a job's history ------------------------------------------------------------------
@@ -353,7 +310,7 @@ def _history_row(run: JobRun) -> HistoryRow:
     return HistoryRow(
         run_id=run.id,
         run_day=run.run_day,
-        status=run.status,
+        status=RunStatus.of(run.status),
         reported_status=run.reported_status,
         started_at=run.started_at,
         ended_at=run.ended_at,
@@ -379,18 +336,18 @@ def history_count(engine: Engine, job_id: int) -> int:
 
 def status_strip(
     engine: Engine, job_id: int, end_day: date, days: int = 30, roll_up: RollUp = "worst"
-) -> list[tuple[date, str]]:
+) -> list[tuple[date, DayStatus]]:
     """The job's day statuses for the `days` days up to `end_day`, oldest first.
 
-    A day without runs has status NO_RUN.
+    A day without runs has status NoRun.NONE.
     """
     first = end_day - timedelta(days=days - 1)
     agg = _aggregate(col(JobRun.job_id) == job_id, col(JobRun.run_day).between(first, end_day))
     with read_scope(engine) as session:
         found = {row.run_day: _day_aggregate(row) for row in session.execute(select(agg)).all()}
-    strip = []
+    strip: list[tuple[date, DayStatus]] = []
     for offset in range(days):
         day = first + timedelta(days=offset)
         agg_day = found.get(day)
-        strip.append((day, day_status(agg_day, roll_up) if agg_day else NO_RUN))
+        strip.append((day, day_status(agg_day, roll_up) if agg_day else NoRun.NONE))
     return strip

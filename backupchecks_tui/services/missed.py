@@ -22,8 +22,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlmodel import Session, col
 
+from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.services import schedules
-from backupchecks_tui.services.schedules import MISSED, Schedule
+from backupchecks_tui.services.schedules import Schedule
 from store.engine import read_scope, session_scope
 from store.models import AuditEvent, Job, JobRun
 from store.types import utcnow
@@ -117,7 +118,7 @@ def _load_runs(session: Session, states: dict[int, _JobState], zone: tzinfo, now
         state = states.get(int(job_id))
         if state is None:
             continue
-        if reported == MISSED:
+        if reported == RunStatus.MISSED:
             state.missed_days[day] = (int(run_id), resolved_by is not None)
             continue
         slot = state.schedule.slot_day(moment, zone) if moment is not None else day
@@ -174,7 +175,9 @@ def _learning_end(session: Session, state: _JobState) -> datetime | None:
     firsts = (
         session.execute(
             select(moment)
-            .where(col(JobRun.job_id) == state.job_id, col(JobRun.reported_status) != MISSED)
+            .where(
+                col(JobRun.job_id) == state.job_id, col(JobRun.reported_status) != RunStatus.MISSED
+            )
             .order_by(col(JobRun.run_day), moment)
             .limit(schedules.LEARNING_RUNS)
         )
@@ -213,7 +216,9 @@ def _insert_missed(
         ).where(col(JobRun.job_id) == state.job_id, col(JobRun.run_day).between(first, last))
     ).all()
     taken = {
-        day if reported == MISSED or moment is None else state.schedule.slot_day(moment, zone)
+        day
+        if reported == RunStatus.MISSED or moment is None
+        else state.schedule.slot_day(moment, zone)
         for day, reported, moment in rows
     }
     created = []
@@ -233,8 +238,8 @@ def _missed_values(
         "job_id": job_id,
         "mail_id": None,
         "report_index": None,
-        "status": MISSED,
-        "reported_status": MISSED,
+        "status": RunStatus.MISSED,
+        "reported_status": RunStatus.MISSED,
         "override_id": None,
         "override_reason": "",
         "run_day": slot.day,
@@ -313,16 +318,16 @@ def resolve_late_runs(
 # Built once with parameters, so the compiled SQL is reused (resolve_late runs per mail).
 _REAL_RUNS = select(
     RUN.c.id, RUN.c.job_id, RUN.c.run_day, func.coalesce(RUN.c.started_at, RUN.c.ended_at)
-).where(RUN.c.id.in_(bindparam("b_ids", expanding=True)), RUN.c.reported_status != MISSED)
+).where(RUN.c.id.in_(bindparam("b_ids", expanding=True)), RUN.c.reported_status != RunStatus.MISSED)
 _PENDING_COLUMNS = (RUN.c.id, RUN.c.job_id, RUN.c.run_day, RUN.c.expected_at)
 _PENDING_WHERE = (
-    RUN.c.reported_status == MISSED,
+    RUN.c.reported_status == RunStatus.MISSED,
     RUN.c.resolved_by_run_id.is_(None),
     RUN.c.run_day.between(bindparam("b_first"), bindparam("b_last")),
 )
 _PROBED = RUN.alias("probed_missed_run")
 _PROBE_WHERE = (
-    _PROBED.c.reported_status == MISSED,
+    _PROBED.c.reported_status == RunStatus.MISSED,
     _PROBED.c.resolved_by_run_id.is_(None),
     _PROBED.c.run_day.between(bindparam("b_first"), bindparam("b_last")),
 )
