@@ -13,7 +13,7 @@ import time_machine
 from rich.text import Text
 from sqlmodel import Session, select
 from textual.pilot import Pilot
-from textual.widgets import RichLog
+from textual.widgets import OptionList, RichLog
 
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
@@ -223,6 +223,33 @@ async def test_remark_created_and_resolved(tmp_path: Path) -> None:
         await pilot.press("x")
         await settle(pilot)
     assert not remarks.list_remarks(ws.engine, "all")[0].active
+
+
+async def test_scope_picker_searches_off_the_event_loop(tmp_path: Path) -> None:
+    """Typing in the scope picker asks the facade in a thread worker (the autouse loop
+    guard fails any SQL from the event loop) and shows the matches when they arrive; the
+    same for adding a scope to a ticket."""
+    ws = workspace(tmp_path, mails())
+    tickets.open_ticket(ws.engine, ws.actor, "seen", scopes=[job_scope(ws, "job-a")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        for key in ("n", "plus"):
+            await pilot.press(key)
+            await settle(pilot)
+            picker = app.screen
+            assert isinstance(picker, PickerDialog)
+            await pilot.press(*"job-b")
+            await settle(pilot)
+            options = picker.query_one(OptionList)
+            shown = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+            assert shown and "job-b" in shown[0]
+            assert not any("job-a" in line for line in shown)
+            await pilot.press("escape")
+            await settle(pilot)
 
 
 def job_flags(app: BackupChecksApp, job: str) -> str:
