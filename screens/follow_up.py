@@ -3,10 +3,11 @@ customer, product, text), loads off the event loop, opening an item from elsewhe
 detail pane's sections, CSS, dates.
 
 The pattern is `screens.base`'s: the screen holds the filters and the current item; the
-list is loaded by a thread worker of group "list" and the current item's detail by one of
-group "detail", each posting a message with what it read and for which filters or item;
-transitions and dialogs run in async "act" workers, each service call awaited through
-`io`, and end with `bc_app.changed(…)`, whose signal reloads the list keeping the cursor.
+list is loaded by a thread worker of group "loading-the-list" and the current item's
+detail by one of group "loading-the-item", each posting a message with what it read and
+for which filters or item; transitions and dialogs run in async "act" workers, each
+service call awaited through `io`, and end with `bc_app.changed(…)`, whose signal
+reloads the list keeping the cursor.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual import on, work
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
 
 from backupchecks_tui.api.items import ItemsApi
 from backupchecks_tui.domain import Changed, ItemKind
@@ -300,7 +302,7 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
         self.begin_loading(self.table)
         self._load_list(self.filters)
 
-    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="loading-the-list", exit_on_error=False)
     def _load_list(self, filters: Filters) -> None:
         rows, extra = self.fetch_rows(filters)
         self.post_message(ListLoaded(filters, rows, extra))
@@ -346,7 +348,7 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
         self.begin_loading(self.pane)
         self._load_detail(item_id)
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="loading-the-item", exit_on_error=False)
     def _load_detail(self, item_id: int) -> None:
         self.post_message(DetailLoaded(item_id, self.fetch_detail(item_id)))
 
@@ -356,6 +358,15 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
             return
         self.end_loading(self.pane)
         self.pane.detail = message.detail
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "loading-the-list":
+            self.end_loading(self.table)
+        elif event.worker.group == "loading-the-item":
+            self.end_loading(self.pane)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

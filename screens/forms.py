@@ -112,7 +112,7 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         self.asked = text
         self._search(text)
 
-    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="searching", exit_on_error=False)
     def _search(self, text: str) -> None:
         self.post_message(self.Found(text, list(self.source(text))))
 

@@ -106,7 +106,6 @@ class RemarksScreen(FollowUpListScreen[RemarkRow, RemarkDetail]):
 
     def on_mount(self) -> None:
         """Columns, then the first load."""
-        super().on_mount()
         self.table.add_columns("#", "State", "Remark", "Scopes", "By", "Created")
         self.query_one("#remarks-filter", Input).display = False
         self.load_list()

@@ -171,7 +171,6 @@ class TicketsScreen(FollowUpListScreen[TicketRow, TicketDetail]):
 
     def on_mount(self) -> None:
         """Columns, then the first load."""
-        super().on_mount()
         self.table.add_columns(" ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created")
         self.query_one("#tickets-filter", Input).display = False
         self.load_list()

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog
 
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
@@ -250,6 +251,47 @@ async def test_scope_picker_searches_off_the_event_loop(tmp_path: Path) -> None:
             assert not any("job-a" in line for line in shown)
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_cursor_stays_on_the_ticket_across_reloads(tmp_path: Path) -> None:
+    """A new ticket made elsewhere and the data-changed signal reload the list: the cursor
+    stays on the ticket it was on, whose detail is shown."""
+    ws = workspace(tmp_path, mails())
+    first = tickets.open_ticket(ws.engine, ws.actor, "first", scopes=[job_scope(ws, "job-a")])
+    tickets.open_ticket(ws.engine, ws.actor, "second", scopes=[job_scope(ws, "job-b")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        table = app.screen.query_one(KeyedTable)
+        assert table.current_key == first.id
+        tickets.open_ticket(ws.engine, OPERATOR, "third", scopes=[job_scope(ws, "job-a")])
+        app.changed(Changed.TICKETS)
+        await settle(pilot)
+        assert table.row_count == 3
+        assert table.current_key == first.id
+        assert "first" in detail_text(app, "#tickets-detail")
+
+
+async def test_open_item_shows_a_ticket_the_filters_hide(tmp_path: Path) -> None:
+    """open_item on a resolved ticket: the filters are cleared and the cursor lands on it."""
+    ws = workspace(tmp_path, mails())
+    done = tickets.open_ticket(ws.engine, ws.actor, "done", scopes=[job_scope(ws, "job-a")])
+    tickets.resolve(ws.engine, ws.actor, done.id, "storage full", "false_alarm")
+    tickets.open_ticket(ws.engine, ws.actor, "open one", scopes=[job_scope(ws, "job-b")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.screen.query_one(KeyedTable).row_count == 1
+        app.open_item("ticket", done.id)
+        await settle(pilot)
+        table = app.screen.query_one(KeyedTable)
+        assert table.row_count == 2
+        assert table.current_key == done.id
+        assert "storage full" in detail_text(app, "#tickets-detail")
 
 
 def job_flags(app: BackupChecksApp, job: str) -> str:
