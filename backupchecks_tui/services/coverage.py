@@ -23,8 +23,7 @@ from sqlmodel import Session, col, select
 
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.services.remarks import remark_active
-from backupchecks_tui.services.tickets import clock, query_tickets, ticket_active
-from backupchecks_tui.views.items import TicketRow
+from backupchecks_tui.services.tickets import TicketRow, clock, query_tickets, ticket_active
 from store.engine import read_scope
 from store.models import Job, JobRun, Remark, RunLink, RunObject, Scope, Ticket
 
