@@ -255,6 +255,18 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
         """The item whose detail is shown (or being loaded)."""
         self.wanted: int | None = None
         """The item `show_item` asked for, until the list that holds it arrives."""
+        self.shown: Filters | None = None
+        """The filters of the rows in the table (None before the first list arrives)."""
+
+    @property
+    def text(self) -> str:
+        """The text filter."""
+        return self.filters.text
+
+    @text.setter
+    def text(self, text: str) -> None:
+        """Change the text filter (`reload` applies it)."""
+        self.filters = Filters(**{**self.filters.__dict__, "text": text})
 
     # ---------------------------------------------------------------- subclass parts
     def fetch_rows(self, filters: Filters) -> tuple[Sequence[R], Any]:
@@ -321,6 +333,7 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
                 return
             self.wanted = None
         self.rows = {getattr(r, "id"): r for r in message.rows}  # noqa: B009
+        self.shown = message.filters
         keep = self.wanted if self.wanted is not None else self.table.current_key
         self.wanted = None
         self.fill_rows(message.rows, message.extra)
@@ -521,7 +534,7 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
         loaded again, and the cursor put there when it arrives)."""
         table = self.table
         table.focus()
-        if str(item_id) in table.rows:
+        if self.shown == self.filters and str(item_id) in table.rows:
             table.move_cursor(row=table.get_row_index(str(item_id)), animate=False)
             return
         self.wanted = item_id
