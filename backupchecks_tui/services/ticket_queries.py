@@ -20,6 +20,7 @@ from backupchecks_tui.domain import (
     CLOSED_TICKET_STATES,
     ItemKind,
     LinkKind,
+    TicketSource,
     TicketState,
 )
 from backupchecks_tui.errors import NotFound
@@ -98,6 +99,7 @@ def view_values(ticket: Ticket, numbers: Mapping[int, int]) -> dict[str, Any]:
         f.name: getattr(ticket, f.name) for f in fields(TicketView) if hasattr(ticket, f.name)
     }
     values["state"] = TicketState(ticket.state)
+    values["source"] = TicketSource(ticket.source)
     target = ticket.merged_into_id
     values["merged_into_number"] = numbers.get(target) if target is not None else None
     return values

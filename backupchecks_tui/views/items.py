@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from backupchecks_tui.domain import TicketState
+from backupchecks_tui.domain import TicketSource, TicketState
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class TicketView:
     active_from: datetime
     created_at: datetime
     created_by: str
-    source: str
+    source: TicketSource
     closed_at: datetime | None
     closed_by: str
     close_category: str
