@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any, ClassVar
 
 from rich.console import RenderableType
@@ -11,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from backupchecks_tui.domain import Changed, ItemKind
@@ -79,6 +81,42 @@ class RemarkPane(DetailPane[RemarkDetail]):
         return detail.scopes, detail.runs, detail.timeline
 
 
+class RemarkTable(KeyedTable):
+    """The remarks list: it shows the `listing` it is given, keeping the cursor on the
+    same remark."""
+
+    COLUMNS = ("#", "State", "Remark", "Scopes", "By", "Created")
+    listing: reactive[tuple[RemarkRow, ...]] = reactive((), always_update=True, init=False)
+
+    def __init__(self, zone: tzinfo, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.zone = zone
+
+    def on_mount(self) -> None:
+        """The columns."""
+        self.add_columns(*self.COLUMNS)
+
+    def watch_listing(self, listing: tuple[RemarkRow, ...]) -> None:
+        """Fill the rows anew."""
+        self.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text(str(r.id)),
+                        Text(r.state, style="green" if r.active else "dim"),
+                        literal(r.summary, 50),
+                        literal(r.scope_summary, 30),
+                        literal(r.created_by, 12),
+                        Text(stamp(r.created_at, self.zone)[:10]),
+                    ],
+                )
+                for r in listing
+            ],
+            keep=self.current_key,
+        )
+
+
 class RemarksScreen(FollowUpListScreen[RemarkRow, RemarkDetail]):
     """Remarks: filterable list | the current remark with scopes, runs and timeline."""
 
@@ -100,13 +138,12 @@ class RemarksScreen(FollowUpListScreen[RemarkRow, RemarkDetail]):
         yield Static(id="remarks-header")
         yield Input(placeholder="search the remark text", id="remarks-filter")
         with Horizontal(id="remarks-panes"):
-            yield KeyedTable(id="remarks-list")
+            yield RemarkTable(self.bc_app.zone, id="remarks-list")
             yield RemarkPane(self.bc_app.zone, id="remarks-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first load."""
-        self.table.add_columns("#", "State", "Remark", "Scopes", "By", "Created")
         self.query_one("#remarks-filter", Input).display = False
         self.load_list()
 
@@ -122,26 +159,8 @@ class RemarksScreen(FollowUpListScreen[RemarkRow, RemarkDetail]):
         return self.services.remark_detail(item_id)
 
     def fill_rows(self, rows: Sequence[RemarkRow], extra: Any) -> None:  # noqa: ARG002
-        """The list, keeping the cursor."""
-        zone = self.bc_app.zone
-        table = self.table
-        table.fill(
-            [
-                (
-                    r.id,
-                    [
-                        Text(str(r.id)),
-                        Text(r.state, style="green" if r.active else "dim"),
-                        literal(r.summary, 50),
-                        literal(r.scope_summary, 30),
-                        literal(r.created_by, 12),
-                        Text(stamp(r.created_at, zone)[:10]),
-                    ],
-                )
-                for r in rows
-            ],
-            keep=table.current_key,
-        )
+        """Bind the loaded list down to the table."""
+        self.query_one(RemarkTable).listing = tuple(rows)
 
     def _current(self) -> RemarkRow | None:
         key = self.table.current_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any, ClassVar
 
 from rich.console import RenderableType
@@ -12,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from backupchecks_tui.domain import Changed, ItemKind, TicketOutcome, TicketState
@@ -23,6 +25,7 @@ from backupchecks_tui.views.items import (
     ScopeSpec,
     ScopeView,
     TicketDetail,
+    TicketList,
     TicketRow,
     TimelineEntry,
 )
@@ -137,6 +140,47 @@ class TicketPane(DetailPane[TicketDetail]):
         return detail.scopes, detail.runs, detail.timeline
 
 
+class TicketTable(KeyedTable):
+    """The tickets list: it shows the `listing` it is given, keeping the cursor on the
+    same ticket; `selected` marks the tickets chosen for a merge."""
+
+    COLUMNS = (" ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created")
+    listing: reactive[TicketList | None] = reactive(None, always_update=True, init=False)
+    selected: frozenset[int] = frozenset()
+
+    def __init__(self, zone: tzinfo, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.zone = zone
+
+    def on_mount(self) -> None:
+        """The columns."""
+        self.add_columns(*self.COLUMNS)
+
+    def watch_listing(self, listing: TicketList | None) -> None:
+        """Fill the rows anew."""
+        rows = listing.rows if listing is not None else ()
+        runs = listing.run_counts if listing is not None else {}
+        self.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text("*" if r.id in self.selected else " ", style="bold cyan"),
+                        Text(r.label, style="bold"),
+                        literal(r.code, 10),
+                        Text(state_word(r.state), style=STATE_STYLE.get(r.state, "")),
+                        literal(r.title, 26),
+                        literal(r.scope_summary, 20),
+                        Text(str(runs.get(r.id, 0)), justify="right"),
+                        Text(r.created_at.astimezone(self.zone).strftime("%Y-%m-%d")),
+                    ],
+                )
+                for r in rows
+            ],
+            keep=self.current_key,
+        )
+
+
 # ---------------------------------------------------------------------------- the screen
 
 
@@ -165,13 +209,12 @@ class TicketsScreen(FollowUpListScreen[TicketRow, TicketDetail]):
         yield Static(id="tickets-header")
         yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
         with Horizontal(id="tickets-panes"):
-            yield KeyedTable(id="tickets-list")
+            yield TicketTable(self.bc_app.zone, id="tickets-list")
             yield TicketPane(self.bc_app.zone, id="tickets-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first load."""
-        self.table.add_columns(" ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created")
         self.query_one("#tickets-filter", Input).display = False
         self.load_list()
 
@@ -191,30 +234,11 @@ class TicketsScreen(FollowUpListScreen[TicketRow, TicketDetail]):
         return len(self.selected)
 
     def fill_rows(self, rows: Sequence[TicketRow], extra: Any) -> None:
-        """The list, keeping the cursor."""
+        """Bind the loaded list (and the selection) down to the table."""
         self.selected &= set(self.rows)
-        runs: dict[int, int] = dict(extra or {})
-        zone = self.bc_app.zone
-        table = self.table
-        table.fill(
-            [
-                (
-                    r.id,
-                    [
-                        Text("*" if r.id in self.selected else " ", style="bold cyan"),
-                        Text(r.label, style="bold"),
-                        literal(r.code, 10),
-                        Text(state_word(r.state), style=STATE_STYLE.get(r.state, "")),
-                        literal(r.title, 26),
-                        literal(r.scope_summary, 20),
-                        Text(str(runs.get(r.id, 0)), justify="right"),
-                        Text(r.created_at.astimezone(zone).strftime("%Y-%m-%d")),
-                    ],
-                )
-                for r in rows
-            ],
-            keep=table.current_key,
-        )
+        table = self.query_one(TicketTable)
+        table.selected = frozenset(self.selected)
+        table.listing = TicketList(tuple(rows), dict(extra or {}))
 
     def _current(self) -> TicketRow | None:
         key = self.table.current_key
@@ -387,6 +411,7 @@ class TicketsScreen(FollowUpListScreen[TicketRow, TicketDetail]):
         if key is None:
             return
         self.selected.symmetric_difference_update({key})
+        self.query_one(TicketTable).selected = frozenset(self.selected)
         mark = Text("*" if key in self.selected else " ", style="bold cyan")
         table.update_cell(str(key), table.ordered_columns[0].key, mark)
         table.action_cursor_down()
