@@ -15,25 +15,22 @@ import from here are re-exported (see `__all__`) so their callers keep working.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from backupchecks_tui.domain import (
-    ACTIVE_TICKET_STATES,
     ItemKind,
     LinkKind,
     TicketOutcome,
     TicketSource,
     TicketState,
 )
-from backupchecks_tui.errors import NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
 from backupchecks_tui.services.item_base import (
@@ -59,16 +56,15 @@ from backupchecks_tui.services.scopes import (
     require_scopes,
     scope_conditions,
     scope_label,
-    scope_specs,
     scope_summary,
     scope_views,
 )
+from backupchecks_tui.services.ticket_merge import merge
 from backupchecks_tui.services.ticket_queries import (
     ACTIVE_STATES,
     CLOSED_STATES,
     COMMON_CATEGORIES,
     close_categories,
-    expire_hold,
     later_runs,
     list_tickets,
     query_tickets,
@@ -78,6 +74,12 @@ from backupchecks_tui.services.ticket_queries import (
     ticket_active,
     ticket_detail,
     ticket_view,
+)
+from backupchecks_tui.services.ticket_rules import (
+    TRANSITIONS,
+    allowed_actions,
+    check_transition,
+    lock_ticket,
 )
 from backupchecks_tui.services.timeline import (
     add_event,
@@ -96,66 +98,18 @@ from backupchecks_tui.views.items import (
     TimelineEntry,
 )
 from store.engine import session_scope
-from store.models import RunLink, Ticket, TimelineEvent
+from store.models import Ticket
 
 OUTCOMES = tuple(TicketOutcome)
 """How a ticket was closed: backups were fine / the window was lost / a later run made up."""
 
 Outcome = TicketOutcome | Literal["false_alarm", "data_lost", "reprocessed"]
 
-_ACTIVE: frozenset[str] = ACTIVE_TICKET_STATES
-_ACTIVE_OR_RESOLVED: frozenset[str] = frozenset({*ACTIVE_TICKET_STATES, TicketState.RESOLVED})
-
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "start": (frozenset({TicketState.OPEN}), "started"),
-    "hold": (frozenset({TicketState.IN_PROGRESS, TicketState.ON_HOLD}), "put on hold"),
-    "resume": (frozenset({TicketState.ON_HOLD}), "taken off hold"),
-    "resolve": (_ACTIVE, "resolved"),
-    "reopen": (frozenset({TicketState.RESOLVED}), "reopened"),
-    "comment": (_ACTIVE_OR_RESOLVED, "commented on"),
-    "edit": (_ACTIVE_OR_RESOLVED, "edited"),
-    "link_run": (_ACTIVE_OR_RESOLVED, "linked to a run"),
-    "add_scope": (_ACTIVE, "given another scope"),
-    "merge": (_ACTIVE_OR_RESOLVED, "merged"),
-}
-"""Action → (states it is allowed from, the words used when it is refused)."""
 
 _NUMBER_ATTEMPTS = 20
 _TITLE_MAX = 500
 _CODE_MAX = 200
 _CATEGORY_MAX = 100
-
-
-def allowed_actions(state: str) -> frozenset[str]:
-    """The actions a ticket in `state` allows (for enabling keys in the UI)."""
-    return frozenset(action for action, (states, _) in TRANSITIONS.items() if state in states)
-
-
-# ---------------------------------------------------------------------------- changing
-
-
-def _lock(session: Session, ticket_id: int, now: datetime) -> Ticket:
-    """The ticket, locked for this transaction, with an expired hold applied."""
-    ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).first()
-    if ticket is None:
-        raise NotFound(f"There is no ticket with id {ticket_id}.")
-    expire_hold(session, ticket, now)
-    return ticket
-
-
-def _check(session: Session, ticket: Ticket, action: str) -> None:
-    """TransitionRefused unless `ticket`'s state allows `action`."""
-    states, words = TRANSITIONS[action]
-    if ticket.state in states:
-        return
-    if ticket.state == TicketState.MERGED:
-        target = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
-        into = f"#{target.number}" if target else "another ticket"
-        raise TransitionRefused(
-            f"Ticket #{ticket.number} was merged into {into}; change {into} instead."
-        )
-    label = TicketState(ticket.state).label.lower()
-    raise TransitionRefused(f"Ticket #{ticket.number} is {label}, so it cannot be {words}.")
 
 
 Change = Callable[[Session, Ticket], tuple[str, dict[str, Any]] | None]
@@ -175,8 +129,8 @@ def _change(
     require(actor, Action.TICKET_WRITE)
     moment = clock(now)
     with session_scope(engine) as session:
-        ticket = _lock(session, ticket_id, moment)
-        _check(session, ticket, action)
+        ticket = lock_ticket(session, ticket_id, moment)
+        check_transition(session, ticket, action)
         done = change(session, ticket)
         if done is not None:
             kind, details = done
@@ -479,91 +433,6 @@ def reopen(
         return "reopened", {"previous": previous}
 
     return _change(engine, actor, ticket_id, "reopen", change, now=now)
-
-
-def merge(
-    engine: Engine,
-    actor: Actor,
-    target_id: int,
-    source_ids: Sequence[int],
-    *,
-    now: datetime | None = None,
-) -> TicketView:
-    """Merge `source_ids` into `target_id`: sources become "merged", their scopes, run links
-    and timeline events are copied to the target, and both timelines record the merge."""
-    require(actor, Action.TICKET_WRITE)
-    moment = clock(now)
-    sources = sorted({i for i in source_ids if i != target_id})
-    if not sources:
-        raise InvalidInput("Choose at least one other ticket to merge into the target.")
-    with session_scope(engine) as session:
-        locked = {i: _lock(session, i, moment) for i in sorted([target_id, *sources])}
-        target = locked[target_id]
-        for ticket in locked.values():
-            _check(session, ticket, "merge")
-        numbers = [locked[i].number for i in sources]
-        for source_id in sources:
-            _merge_one(session, locked[source_id], target, actor.login, moment)
-        owner = Owner(ItemKind.TICKET, target_id)
-        add_event(session, owner, "merged", actor.login, moment, sources=numbers)
-        audit.record(
-            session,
-            actor,
-            "ticket.merge",
-            "ticket",
-            target_id,
-            number=target.number,
-            sources=numbers,
-        )
-        session.flush()
-        return ticket_view(session, target)
-
-
-def _merge_one(session: Session, source: Ticket, target: Ticket, by: str, at: datetime) -> None:
-    """Fold `source` into `target` (both locked)."""
-    assert source.id is not None
-    assert target.id is not None
-    src, dst = Owner(ItemKind.TICKET, source.id), Owner(ItemKind.TICKET, target.id)
-    add_scopes(session, dst, scope_specs(session, src), checked=False)
-    for kind in LinkKind:
-        runs = session.exec(
-            select(RunLink.run_id).where(RunLink.ticket_id == source.id, RunLink.kind == kind)
-        ).all()
-        add_run_links(session, dst, runs, kind=kind, by=by, at=at)
-    _copy_timeline(session, source, target)
-    session.execute(
-        update(Ticket)
-        .where(col(Ticket.merged_into_id) == source.id)
-        .values(merged_into_id=target.id)
-    )
-    source.state = TicketState.MERGED
-    source.merged_into_id = target.id
-    source.on_hold_until = None
-    source.closed_at = at
-    source.closed_by = by
-    session.add(source)
-    add_event(session, src, "merged", by, at, into=target.number)
-
-
-def _copy_timeline(session: Session, source: Ticket, target: Ticket) -> None:
-    """Copy `source`'s timeline into `target`'s, each event marked with the source number."""
-    events = session.exec(
-        select(TimelineEvent)
-        .where(TimelineEvent.ticket_id == source.id)
-        .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
-    ).all()
-    for event in events:
-        details: dict[str, Any] = json.loads(event.details) if event.details else {}
-        details.setdefault("from", source.number)
-        session.add(
-            TimelineEvent(
-                ticket_id=target.id,
-                at=event.at,
-                actor=event.actor,
-                kind=event.kind,
-                details=json.dumps(details, default=str, sort_keys=True),
-            )
-        )
 
 
 __all__ = [
