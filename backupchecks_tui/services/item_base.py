@@ -10,9 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col
 
-from backupchecks_tui.domain import (
-    ItemKind,
-)
+from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.errors import BackupChecksError
 from store.types import utcnow
 

@@ -12,10 +12,7 @@ from sqlmodel import Session, col, select
 
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.services.item_base import Owner
-from backupchecks_tui.views.items import (
-    LinkedRun,
-    RunInfo,
-)
+from backupchecks_tui.views.items import LinkedRun, RunInfo
 from store.models import Customer, Job, JobRun, RunLink
 
 

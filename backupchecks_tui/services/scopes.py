@@ -13,11 +13,7 @@ from sqlmodel import Session, col, select
 
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.services.item_base import InvalidInput, Owner, OwnerKind
-from backupchecks_tui.views.items import (
-    ScopeKind,
-    ScopeSpec,
-    ScopeView,
-)
+from backupchecks_tui.views.items import ScopeKind, ScopeSpec, ScopeView
 from store.engine import read_scope
 from store.models import Customer, Job, Scope
 

@@ -11,35 +11,16 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from backupchecks_tui.domain import (
-    ItemKind,
-    LinkKind,
-    TicketState,
-)
+from backupchecks_tui.domain import ItemKind, LinkKind, TicketState
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
-from backupchecks_tui.services.item_base import (
-    InvalidInput,
-    Owner,
-    clock,
-)
-from backupchecks_tui.services.links import (
-    add_run_links,
-)
-from backupchecks_tui.services.scopes import (
-    add_scopes,
-    scope_specs,
-)
-from backupchecks_tui.services.ticket_queries import (
-    ticket_view,
-)
+from backupchecks_tui.services.item_base import InvalidInput, Owner, clock
+from backupchecks_tui.services.links import add_run_links
+from backupchecks_tui.services.scopes import add_scopes, scope_specs
+from backupchecks_tui.services.ticket_queries import ticket_view
 from backupchecks_tui.services.ticket_rules import check_transition, lock_ticket
-from backupchecks_tui.services.timeline import (
-    add_event,
-)
-from backupchecks_tui.views.items import (
-    TicketView,
-)
+from backupchecks_tui.services.timeline import add_event
+from backupchecks_tui.views.items import TicketView
 from store.engine import session_scope
 from store.models import RunLink, Ticket, TimelineEvent
 

@@ -7,17 +7,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from backupchecks_tui.domain import (
-    ACTIVE_TICKET_STATES,
-    TicketState,
-)
+from backupchecks_tui.domain import ACTIVE_TICKET_STATES, TicketState
 from backupchecks_tui.errors import NotFound
-from backupchecks_tui.services.item_base import (
-    TransitionRefused,
-)
-from backupchecks_tui.services.ticket_queries import (
-    expire_hold,
-)
+from backupchecks_tui.services.item_base import TransitionRefused
+from backupchecks_tui.services.ticket_queries import expire_hold
 from store.models import Ticket
 
 _ACTIVE: frozenset[str] = ACTIVE_TICKET_STATES

@@ -81,11 +81,7 @@ from backupchecks_tui.services.ticket_rules import (
     check_transition,
     lock_ticket,
 )
-from backupchecks_tui.services.timeline import (
-    add_event,
-    describe_event,
-    timeline,
-)
+from backupchecks_tui.services.timeline import add_event, describe_event, timeline
 from backupchecks_tui.views.items import (
     LinkedRun,
     RunInfo,

@@ -10,9 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backupchecks_tui.services.item_base import Owner
-from backupchecks_tui.views.items import (
-    TimelineEntry,
-)
+from backupchecks_tui.views.items import TimelineEntry
 from store.models import TimelineEvent
 
 
