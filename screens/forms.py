@@ -88,6 +88,10 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         self.keys: list[K] = []
         self.asked = ""
         """The text of the newest search: older results are dropped."""
+        self.showing: str | None = None
+        """The text whose results are shown (None before the first arrive)."""
+        self.pick_on_arrival = False
+        """Enter came before the newest results: take the best of them when they come."""
 
     def compose(self) -> ComposeResult:
         """Title, search input, the list, the hint."""
@@ -120,7 +124,11 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
     def _found(self, message: Found) -> None:
         if message.text != self.asked:
             return
+        self.showing = message.text
         self.show(message.entries)
+        if self.pick_on_arrival:
+            self.pick_on_arrival = False
+            self._pick(self.query_one("#picker-list", OptionList).highlighted)
 
     def show(self, entries: Sequence[tuple[K, Text | str]]) -> None:
         """Show `entries`, the best one highlighted."""
@@ -147,6 +155,9 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         event.stop()
         if self.enter_needs_choice and not event.value.strip() and not self.moved:
             self.app.bell()
+            return
+        if self.showing != self.asked:  # typed faster than the search answers
+            self.pick_on_arrival = True
             return
         self._pick(self.query_one("#picker-list", OptionList).highlighted)
 

@@ -253,6 +253,21 @@ async def test_scope_picker_searches_off_the_event_loop(tmp_path: Path) -> None:
             await settle(pilot)
 
 
+async def test_enter_before_the_search_answers_takes_its_best_match(tmp_path: Path) -> None:
+    """Typing and enter at once: the picker waits for the newest results, then picks."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"job-b", "enter")  # no wait between the text and enter
+        await settle(pilot)
+        assert isinstance(app.screen, FollowUpForm)
+        assert "job-b" in app.screen.fixed_scope
+
+
 async def test_cursor_stays_on_the_ticket_across_reloads(tmp_path: Path) -> None:
     """A new ticket made elsewhere and the data-changed signal reload the list: the cursor
     stays on the ticket it was on, whose detail is shown."""
