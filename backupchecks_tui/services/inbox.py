@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Engine, update
 from sqlalchemy import select as select_columns
@@ -15,7 +16,7 @@ from sqlmodel import col, func, or_, select
 
 from backupchecks_tui.domain import ParseState
 from backupchecks_tui.errors import NotFound
-from backupchecks_tui.ingest.pipeline import Pipeline
+from backupchecks_tui.ingest.pipeline import Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services import audit, customers
@@ -141,3 +142,14 @@ def assign_sender(engine: Engine, actor: Actor, mail_id: int, customer_name: str
             session, actor, "customer.rule", "customer", customer.id, domain=domain, mail=mail_id
         )
         return domain
+
+
+def export_mail(engine: Engine, mail_id: int, path: Path) -> int:
+    """Write the original message `mail_id` byte for byte to `path`; bytes written."""
+    with read_scope(engine) as session:
+        mail = session.get(MailMessage, mail_id)
+        if mail is None:
+            raise NotFound(f"There is no mail with id {mail_id}.")
+        raw = raw_message(mail)
+    path.write_bytes(raw)
+    return len(raw)

@@ -36,3 +36,31 @@ class OverrideSpec:
     def pattern(self) -> str:
         """The text pattern; one of only blanks counts as none."""
         return self.text_pattern if self.text_pattern.strip() else ""
+
+
+@dataclass(frozen=True)
+class OverrideDraft:
+    """What the override dialog starts from: a new override for a run's problem, or an
+    existing override being edited (`override_id`).
+
+    `run_id` is the run the dialog previews against (the override's source run when
+    editing); `until` is an existing override's last day in force (None: permanent, or
+    `duration` for a new one). Mail-derived text (object name, message) is still raw.
+    """
+
+    run_id: int
+    job_id: int | None
+    scope: str = "job"
+    match_status: str = "any"
+    object_name: str = ""
+    text_match: str = "contains"
+    text_pattern: str = ""
+    duration: Duration = "month"
+    until: date | None = None
+    reason: str = ""
+    override_id: int | None = None
+
+    @property
+    def editing(self) -> bool:
+        """Whether this edits a saved override (rather than proposing a new one)."""
+        return self.override_id is not None
