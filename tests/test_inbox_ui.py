@@ -17,7 +17,7 @@ from screens.widgets.tables import KeyedTable
 from store.engine import session_scope
 from store.models import CustomerRule, MailMessage
 from tests.mailfactory import synthetic_mail
-from tests.uihelpers import workspace
+from tests.uihelpers import settle, workspace
 
 NEWSLETTER = (
     b"From: news@vendor.example\r\nSubject: Our [b]autumn[/b] offers\r\n"
@@ -39,28 +39,28 @@ async def test_inbox_lists_reads_and_ignores(tmp_path: Path) -> None:
     ws = workspace(tmp_path, [synthetic_mail(1), NEWSLETTER, UNKNOWN])
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         assert "2 mails · unparsed + error" in header(app)
         table = app.screen.query_one("#mails", KeyedTable)
         subjects = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert any(isinstance(s, Text) and "[b]autumn[/b]" in s.plain for s in subjects)
         table.move_cursor(row=next(i for i, s in enumerate(subjects) if "autumn" in str(s)))
-        await pilot.pause()
+        await settle(pilot)
         log = app.screen.query_one("#mail-text", RichLog)
         shown = "".join(strip.text for strip in log.lines)
         assert "Buy now!" in shown and "\x1b" not in shown
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, PromptDialog)
         app.screen.query_one(Input).value = "newsletter"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert "1 mail ·" in header(app)
         await pilot.press("F")
-        await pilot.pause()
+        await settle(pilot)
         assert "3 mails" not in header(app) and "2 mails · all" in header(app)
     with session_scope(ws.engine) as s:
         mail = s.exec(select(MailMessage).where(MailMessage.subject.startswith("Our"))).one()
@@ -74,12 +74,12 @@ async def test_assign_sender_to_customer(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one(Input).value = "Tiny Shop"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
     with session_scope(ws.engine) as s:
         rule = s.exec(select(CustomerRule)).one()
         assert (rule.kind, rule.pattern) == ("sender_domain", "tiny-shop.example")
@@ -91,9 +91,9 @@ async def test_reparse_keeps_unknown_mail_in_the_inbox(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot)
         assert "1 mail ·" in header(app)
 
 
@@ -103,6 +103,6 @@ async def test_viewer_reads_but_cannot_change(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         for action in ("reparse", "reparse_all", "ignore", "assign"):
             assert app.screen.check_action(action, ()) is False
