@@ -170,8 +170,8 @@ class InboxScreen(AreaScreen):
     FILTER = "inbox-filter"
     LIST = "mails"
     AUTO_FOCUS = "#mails"
-    SHOWS = Changed.MAIL | Changed.RUNS
-    """Runs: a fetch (which signals runs and mail) may add unparsed mail."""
+    SHOWS = Changed.MAIL
+    """New, re-parsed or ignored mail (a fetch signals everything)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,7 +8,9 @@ from rich.text import Text
 from sqlmodel import select
 from textual.widgets import Input, RichLog, Static
 
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.facade import bind
+from backupchecks_tui.ingest.pipeline import Origin
 from backupchecks_tui.roles import Role
 from screens.app import BackupChecksApp
 from screens.dialogs import PromptDialog
@@ -106,3 +108,30 @@ async def test_viewer_reads_but_cannot_change(tmp_path: Path) -> None:
         await settle(pilot)
         for action in ("reparse", "reparse_all", "ignore", "assign"):
             assert app.screen.check_action(action, ()) is False
+
+
+async def test_refresh_keeps_the_cursor_and_selection_on_the_same_mail(tmp_path: Path) -> None:
+    """New mail arriving reloads the list with the cursor (and the reading pane) on the
+    same mail; space selects, and the selection counts in the header."""
+    ws = workspace(tmp_path, [NEWSLETTER, UNKNOWN])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        table = app.screen.query_one("#mails", KeyedTable)
+        await pilot.press("space")
+        await settle(pilot)
+        assert "1 selected" in header(app)
+        assert table.cursor_row == 1
+        current = table.current_key
+        later = (
+            b"From: other@vendor.example\r\nSubject: more offers\r\n"
+            b"Message-ID: <nl-2@vendor.example>\r\n\r\nStill buying?\r\n"
+        )
+        ws.pipeline().ingest(later, Origin(path="later.eml"))
+        app.changed(Changed.MAIL)
+        await settle(pilot)
+        assert "3 mails" in header(app) and "1 selected" in header(app)
+        assert table.current_key == current and table.cursor_row == 2
+        log = app.screen.query_one("#mail-text", RichLog)
+        assert "Buy now!" in "".join(strip.text for strip in log.lines)  # the newsletter
