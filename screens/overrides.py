@@ -214,7 +214,7 @@ class OverridesScreen(AreaScreen):
             self.bc_app.show_error(error)
             return
         choice = await self.app.push_screen_wait(
-            OverrideDialog(draft, self.services.override_preview, self.bc_app.session.zone)
+            OverrideDialog(draft, self.services.override_edit_preview, self.bc_app.session.zone)
         )
         if choice is None or choice.spec is None:
             return

@@ -222,5 +222,7 @@ def test_draft_of_a_saved_override_round_trips(tmp_path: Path) -> None:
         row.job_id,
     )
     assert (draft.object_name, draft.reason, draft.until) == ("vm-1", "CBT", date(2099, 1, 31))
+    assert draft.reported_status == "warning"
+    assert [(o.name, o.status) for o in draft.problems] == [("vm-1", "warning")]
     assert services.edit_override(override_id, spec).valid_until == saved.valid_until
-    assert services.override_preview(spec) == ["vm-1"]
+    assert services.override_edit_preview(spec) == ["vm-1"]

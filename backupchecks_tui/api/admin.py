@@ -33,9 +33,9 @@ class AdminApi(Protocol):
         """The override dialog's starting point for editing a saved override."""
         ...
 
-    def override_preview(self, spec: OverrideSpec) -> list[str]:
-        """What `spec` covers in its source run (the dialog's live preview); an invalid
-        regex raises OverrideError."""
+    def override_edit_preview(self, spec: OverrideSpec) -> list[str]:
+        """What `spec` covers in its source run (the edit dialog's live preview); an
+        invalid regex raises OverrideError."""
         ...
 
     def edit_override(self, override_id: int, spec: OverrideSpec) -> OverrideRow:

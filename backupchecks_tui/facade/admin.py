@@ -18,7 +18,7 @@ from backupchecks_tui.views.admin import (
     OverrideRow,
     ReparseOutcome,
 )
-from backupchecks_tui.views.overrides import OverrideDraft, OverrideSpec
+from backupchecks_tui.views.overrides import DraftObject, OverrideDraft, OverrideSpec
 
 
 class AdminFacade(Bound):
@@ -51,9 +51,12 @@ class AdminFacade(Bound):
             if row.valid_until is not None
             else None
         )
+        facts = overrides.run_facts(self.engine, run_id)
         return OverrideDraft(
             run_id=run_id,
             job_id=row.job_id,
+            reported_status=facts.reported_status,
+            problems=tuple(DraftObject(o.name, o.status, o.message) for o in facts.problems),
             scope=row.scope,
             match_status=row.match_status,
             object_name=row.object_name,
@@ -65,7 +68,7 @@ class AdminFacade(Bound):
             override_id=row.id,
         )
 
-    def override_preview(self, spec: OverrideSpec) -> list[str]:
+    def override_edit_preview(self, spec: OverrideSpec) -> list[str]:
         """What `spec` covers in its source run (or its run)."""
         run_id = spec.source_run_id or spec.run_id
         if run_id is None:

@@ -83,6 +83,7 @@ __all__ = [
     "mark_success",
     "override_state",
     "preview",
+    "run_facts",
     "spec_rule",
     "text_matches",
     "valid_until",
@@ -473,11 +474,16 @@ def preview(engine: Engine, spec: OverrideSpec, run_id: int) -> list[str]:
     Validity is ignored; an invalid regex raises OverrideError (show it in the dialog).
     """
     check_match(spec)
+    return covered_names(run_facts(engine, run_id), spec_rule(spec, utcnow()))
+
+
+def run_facts(engine: Engine, run_id: int) -> RunFacts:
+    """What matching knows of one run (verdict, message, problem objects), or NotFound."""
     with read_scope(engine) as session:
         facts = _facts(session.connection(), _run_query(run_id))
     if not facts:
         raise NotFound(f"Run {run_id} no longer exists.")
-    return covered_names(facts[0], spec_rule(spec, utcnow()))
+    return facts[0]
 
 
 def _run_query(run_id: int) -> Any:

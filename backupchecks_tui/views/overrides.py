@@ -39,17 +39,28 @@ class OverrideSpec:
 
 
 @dataclass(frozen=True)
-class OverrideDraft:
-    """What the override dialog starts from: a new override for a run's problem, or an
-    existing override being edited (`override_id`).
+class DraftObject:
+    """One problem object of the run an override is drafted on (text still raw)."""
 
-    `run_id` is the run the dialog previews against (the override's source run when
-    editing); `until` is an existing override's last day in force (None: permanent, or
-    `duration` for a new one). Mail-derived text (object name, message) is still raw.
+    name: str
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class OverrideDraft:
+    """What the override dialog starts from: the run it is drafted on (and previews
+    against), and the fields' first values — a proposal for a new override, or an existing
+    override being edited (`override_id`).
+
+    `until` is an existing override's last day in force (None: permanent, or `duration`
+    for a new one). Mail-derived text (object names, messages) is still raw.
     """
 
     run_id: int
     job_id: int | None
+    reported_status: str = ""
+    problems: tuple[DraftObject, ...] = ()
     scope: str = "job"
     match_status: str = "any"
     object_name: str = ""
