@@ -1,11 +1,11 @@
 """Inbox: mail no parser turned into runs — read it, re-parse, ignore, map its sender.
 
 The screen holds the state (state filter, text filter, selection) and loads the list in
-a thread worker (`load_list`, pane "mails") and the mail under the cursor in another
-(`load_mail`, pane "mail"); the table and the reading pane render the view data they are
-given. Re-parse, ignore, assign and export run in "act" workers; a change signals
-`Changed.MAIL` (and runs, when a re-parse made some), which reloads the list with the
-cursor on the same mail.
+a thread worker (`load_list`, group "inbox-mails") and the mail under the cursor in
+another (`load_mail`, group "inbox-mail"); the table and the reading pane render the
+view data they are given. Re-parse, ignore, assign and export run in "act" workers; a
+change signals `Changed.MAIL` (and runs, when a re-parse made some), which reloads the
+list with the cursor on the same mail.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from backupchecks_tui.domain import Changed, ParseState
 from backupchecks_tui.errors import BackupChecksError
@@ -221,10 +222,19 @@ class InboxScreen(AreaScreen):
         self.begin_loading(self.table)
         self.load_list(self.view)
 
-    @work(thread=True, exclusive=True, group="mails", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="inbox-mails", exit_on_error=False)
     def load_list(self, query: InboxQuery) -> None:
         """Read the page for `query` (in a thread)."""
         self.post_message(MailsLoaded(query, self.services.inbox(query.states, query.text)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "inbox-mails":
+            self.end_loading(self.table)
+        elif event.worker.group == "inbox-mail":
+            self.end_loading(self.pane)
 
     @on(MailsLoaded)
     def _list_loaded(self, message: MailsLoaded) -> None:
@@ -260,7 +270,7 @@ class InboxScreen(AreaScreen):
         self.begin_loading(self.pane)
         self.load_mail(mail_id)
 
-    @work(thread=True, exclusive=True, group="mail", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="inbox-mail", exit_on_error=False)
     def load_mail(self, mail_id: int) -> None:
         """Read one mail's text (in a thread)."""
         self.post_message(MailLoaded(self.services.inbox_mail(mail_id)))

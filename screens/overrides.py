@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from backupchecks_tui.domain import Changed
 from backupchecks_tui.errors import BackupChecksError
@@ -140,6 +141,11 @@ class OverridesScreen(AreaScreen):
     def load_list(self, which: OverrideFilter) -> None:
         """Read the overrides of `which` (in a thread)."""
         self.post_message(OverridesLoaded(which, self.services.list_overrides(which)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load leaves no loading indicator behind (the app shows the error)."""
+        if event.state is WorkerState.ERROR and event.worker.group == "overrides":
+            self.end_loading(self.table)
 
     @on(OverridesLoaded)
     def _loaded(self, message: OverridesLoaded) -> None:

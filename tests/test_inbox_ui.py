@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from sqlmodel import select
 from textual.widgets import Input, RichLog, Static
 
 from backupchecks_tui.domain import Changed
+from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.facade import bind
 from backupchecks_tui.ingest.pipeline import Origin
 from backupchecks_tui.roles import Role
+from backupchecks_tui.views.admin import InboxPage
 from screens.app import BackupChecksApp
 from screens.dialogs import PromptDialog
 from screens.inbox import InboxScreen
@@ -135,3 +138,31 @@ async def test_refresh_keeps_the_cursor_and_selection_on_the_same_mail(tmp_path:
         assert table.current_key == current and table.cursor_row == 2
         log = app.screen.query_one("#mail-text", RichLog)
         assert "Buy now!" in "".join(strip.text for strip in log.lines)  # the newsletter
+
+
+async def test_a_failed_load_is_one_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list load that fails shows the error once, leaves no loading indicator, and the
+    screen goes on: the next load works."""
+    ws = workspace(tmp_path, [NEWSLETTER, UNKNOWN])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+
+        def down(_states: object, _text: str = "") -> InboxPage:
+            raise BackupChecksError("The database does not answer.")
+
+        notices = len(app._notifications)
+        with monkeypatch.context() as patch:
+            patch.setattr(app.services, "inbox", down)
+            await pilot.press("F")
+            await settle(pilot)
+        assert [n.message for n in app._notifications][notices:] == [
+            "The database does not answer."
+        ]
+        assert not screen.table.loading
+        await pilot.press("F")
+        await settle(pilot)
+        assert "ignored" in header(app)
