@@ -1,8 +1,9 @@
 """Overrides in the database: load rules, apply them to runs, and the audited services.
 
 The matcher itself (Rule, RunFacts, evaluate, validate…) is pure and lives in
-`services.override_rules`; its public names are re-exported here, so callers keep
-importing everything from `backupchecks_tui.services.overrides`.
+`services.override_rules`, the listing (OverrideRow views) in `services.override_list`;
+their public names are re-exported here (`__all__`), so callers keep importing
+everything from `backupchecks_tui.services.overrides`.
 
 `apply_to_runs` is the ingest hook (Core, on the caller's connection); the rest are
 services that check the actor's role and write audit entries in one transaction.
@@ -17,12 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from backupchecks_tui.domain import PROBLEM_STATUSES, OverrideScope, RunStatus
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
+from backupchecks_tui.services.override_list import Which, get_override, get_row, list_overrides
 from backupchecks_tui.services.override_rules import (
     MATCH_STATUSES,
     RUN_ITSELF,
@@ -44,7 +46,7 @@ from backupchecks_tui.services.override_rules import (
     valid_until,
     validate,
 )
-from backupchecks_tui.views.admin import OverrideFilter, OverrideRow
+from backupchecks_tui.views.admin import OverrideRow
 from backupchecks_tui.views.overrides import Duration, OverrideSpec
 from store.engine import read_scope, session_scope
 from store.models import Job, JobRun, Override, RunObject
@@ -65,6 +67,7 @@ __all__ = [
     "Rule",
     "RunFacts",
     "Verdict",
+    "Which",
     "apply_retroactive",
     "apply_to_runs",
     "check_match",
@@ -96,8 +99,6 @@ OVR = Override.__table__  # type: ignore[attr-defined]
 
 _CHUNK = 5000
 _PROBLEMS = sorted(PROBLEM_STATUSES)
-
-Which = OverrideFilter
 
 
 def _rule_of(row: Any) -> Rule:
@@ -293,14 +294,6 @@ def _get_run(session: Session, run_id: int) -> JobRun:
     return run
 
 
-def _get_override(session: Session, override_id: int) -> Override:
-    """The override `override_id`, or NotFound."""
-    override = session.get(Override, override_id)
-    if override is None:
-        raise NotFound(f"Override #{override_id} no longer exists.")
-    return override
-
-
 def _target(session: Session, spec: OverrideSpec) -> tuple[int | None, int | None]:
     """(job id, run id) the spec's scope points at, checked to exist."""
     if spec.scope == OverrideScope.RUN:
@@ -399,7 +392,7 @@ def edit_override(
     at = now or utcnow()
     validate(spec, at)
     with session_scope(engine) as session:
-        override = _get_override(session, override_id)
+        override = get_row(session, override_id)
         before = _details(override)
         for name, value in _columns(session, spec, at).items():
             setattr(override, name, value)
@@ -437,7 +430,7 @@ def _set_active(
     require(actor, Action.OVERRIDE_EDIT)
     at = now or utcnow()
     with session_scope(engine) as session:
-        override = _get_override(session, override_id)
+        override = get_row(session, override_id)
         override.active = active
         session.add(override)
         action = "override.enable" if active else "override.disable"
@@ -451,7 +444,7 @@ def delete_override(
     require(actor, Action.OVERRIDE_DELETE)
     at = now or utcnow()
     with session_scope(engine) as session:
-        override = _get_override(session, override_id)
+        override = get_row(session, override_id)
         details = _details(override)
         detach = update(RUN).where(RUN.c.override_id == override_id).values(override_id=None)
         runs = session.connection().execute(detach).rowcount
@@ -502,7 +495,7 @@ def count_retroactive(
             check_match(spec_or_override_id)
             rule = spec_rule(spec_or_override_id, at)
         else:
-            rule = _rule_of(_get_override(session, spec_or_override_id))
+            rule = _rule_of(get_row(session, spec_or_override_id))
         return len(_retro(session.connection(), rule, at))
 
 
@@ -513,7 +506,7 @@ def apply_retroactive(
     require(actor, Action.OVERRIDE_CREATE)
     at = now or utcnow()
     with session_scope(engine) as session:
-        override = _get_override(session, override_id)
+        override = get_row(session, override_id)
         details = _details(override)
         conn = session.connection()
         changed = _write(conn, _retro(conn, _rule_of(override), at), at)
@@ -521,62 +514,3 @@ def apply_retroactive(
             session, actor, at, "override.apply", ("override", override_id), runs=changed, **details
         )
         return changed
-
-
-# ---------------------------------------------------------------------- listing
-
-
-_WHICH = {
-    "active": {"active", "pending"},
-    "expired": {"expired", "disabled"},
-    "all": {"active", "pending", "expired", "disabled"},
-}
-
-
-def list_overrides(
-    engine: Engine, which: Which = "active", *, now: datetime | None = None
-) -> list[OverrideRow]:
-    """Overrides newest first: in force or pending ("active"), ended or disabled
-    ("expired"), or all; expired ones stay listed."""
-    at = now or utcnow()
-    query = (
-        select(Override, col(Job.name))
-        .outerjoin(Job, col(Override.job_id) == col(Job.id))
-        .order_by(col(Override.id).desc())
-    )
-    with read_scope(engine) as session:
-        rows = [_row(o, name or "", at) for o, name in session.execute(query).all()]
-    return [row for row in rows if row.state in _WHICH[which]]
-
-
-def _row(override: Override, job_name: str, now: datetime) -> OverrideRow:
-    """An OverrideRow for `override` at `now`."""
-    return OverrideRow(
-        id=override.id or 0,
-        scope=override.scope,
-        job_id=override.job_id,
-        job_name=job_name,
-        run_id=override.run_id,
-        match=describe_match(override),
-        state=override_state(override, now),  # type: ignore[arg-type]
-        valid_from=override.valid_from,
-        valid_until=override.valid_until,
-        created_by=override.created_by,
-        created_at=override.created_at,
-        reason=override.reason,
-        source_run_id=override.source_run_id,
-        hit_count=override.hit_count,
-        last_hit_at=override.last_hit_at,
-        match_status=override.match_status,
-        object_name=override.object_name,
-        text_match=override.text_match,
-        text_pattern=override.text_pattern,
-    )
-
-
-def get_override(engine: Engine, override_id: int, *, now: datetime | None = None) -> OverrideRow:
-    """One override by id (for editing), or NotFound."""
-    with read_scope(engine) as session:
-        override = _get_override(session, override_id)
-        job = session.get(Job, override.job_id) if override.job_id is not None else None
-        return _row(override, job.name if job is not None else "", now or utcnow())
