@@ -186,21 +186,25 @@ class Catalogue:
 @cache
 def catalogue() -> Catalogue:
     """The demo catalogue (read from the data files once)."""
-    products_data = _read("products.toml")
+    return load(_read("customers.toml"), _read("products.toml"))
+
+
+def load(customers_data: dict[str, Any], products_data: dict[str, Any]) -> Catalogue:
+    """The catalogue the parsed data files describe (`CatalogueError` on a mistake)."""
     texts: dict[str, str] = dict(products_data.get("text", {}))
     products = {
         kind: _product(kind, table, texts) for kind, table in products_data["product"].items()
     }
     customers: list[Customer] = []
     jobs: list[JobSpec] = []
-    for table in _read("customers.toml")["customer"]:
+    for table in customers_data["customer"]:
         customer = Customer(table["name"], table["domain"], table["code"])
         customers.append(customer)
         for job in table.get("job", []):
-            where = f"{customer.name}: {job.get('name') or job.get('clients')}"
             try:
                 jobs += _jobs(customer, job, products, texts)
             except (KeyError, TypeError, ValueError) as exc:
+                where = f"{customer.name}, {job.get('kind')} {job.get('name', '')}".rstrip()
                 msg = f"customers.toml, {where}: {exc}"
                 raise CatalogueError(msg) from exc
     unparsed = tuple(
