@@ -343,3 +343,6 @@ def test_catalogue_mistakes_name_where_they_are() -> None:
     first["job"][0]["issue"] = [{"status": "success", "message": "fine"}]
     with pytest.raises(CatalogueError, match="'warning' or 'failed'"):
         load(customers, products)
+    products["product"]["veeam-backup2"] = {"sender": "x@{domain}", "identity": "sender"}  # type: ignore[index]
+    with pytest.raises(CatalogueError, match="veeam-backup2: no report builder"):
+        load(customers, products)

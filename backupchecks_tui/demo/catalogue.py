@@ -17,6 +17,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
 
+from backupchecks_tui.demo.generators import GENERATORS
 from backupchecks_tui.demo.mail import DemoObject
 from backupchecks_tui.domain import RunStatus
 
@@ -252,19 +253,27 @@ def _status(value: str) -> RunStatus:
 
 def _product(kind: str, table: dict[str, Any], texts: dict[str, str]) -> Product:
     """One `[product.<kind>]` table."""
-    _only(table, _PRODUCT_KEYS, f"products.toml, {kind}")
+    where = f"products.toml, {kind}"
+    _only(table, _PRODUCT_KEYS, where)
+    if kind not in GENERATORS:
+        msg = f"{where}: no report builder makes this kind"
+        raise CatalogueError(msg)
     identity = table["identity"]
     if identity not in _IDENTITIES:
-        msg = f"products.toml, {kind}: unknown identity {identity!r}"
+        msg = f"{where}: unknown identity {identity!r}"
         raise CatalogueError(msg)
-    return Product(
-        kind=kind,
-        sender=table["sender"],
-        identity=identity,
-        object_kind=table.get("object_kind", ""),
-        object_noise=_problems(table.get("object_noise", []), texts),
-        job_noise=_problems(table.get("job_noise", []), texts),
-    )
+    try:
+        return Product(
+            kind=kind,
+            sender=table["sender"],
+            identity=identity,
+            object_kind=table.get("object_kind", ""),
+            object_noise=_problems(table.get("object_noise", []), texts),
+            job_noise=_problems(table.get("job_noise", []), texts),
+        )
+    except (KeyError, ValueError) as exc:
+        msg = f"{where}: {exc}"
+        raise CatalogueError(msg) from exc
 
 
 _PRODUCT_KEYS = frozenset({"sender", "identity", "object_kind", "object_noise", "job_noise"})
