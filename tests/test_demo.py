@@ -30,7 +30,7 @@ from backupchecks_tui.demo.generators import (
     DemoRun,
 )
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
-from backupchecks_tui.domain import RunStatus
+from backupchecks_tui.domain import ParseState, RunStatus, TicketState
 from backupchecks_tui.services import coverage
 from parsers import Outcome, Status, default_registry
 from store.engine import session_scope
@@ -113,13 +113,15 @@ def test_statuses_products_and_object_problems(engine: Engine) -> None:
             select(JobRun.id).where(
                 col(JobRun.object_count) >= 10,
                 col(JobRun.problem_count) == 1,
-                col(JobRun.status) == "failed",
+                col(JobRun.status) == RunStatus.FAILED,
             )
         ).all()
         object_problems = session.exec(
-            select(func.count()).select_from(RunObject).where(col(RunObject.status) != "success")
+            select(func.count())
+            .select_from(RunObject)
+            .where(col(RunObject.status) != RunStatus.SUCCESS)
         ).one()
-    assert {"success", "warning", "failed"} <= statuses
+    assert {RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED} <= statuses
     assert len(products) >= 6
     assert lone_failures, "one VM of a big job failing is part of the scenario"
     assert object_problems > 20
@@ -133,10 +135,14 @@ def test_every_demo_mail_parsed_except_the_deliberate_ones(engine: Engine) -> No
         ).all()
     assert all(mid.endswith("@backupchecks.invalid>") for mid, _, _ in rows)
     assert all(mid.startswith("<demo-") for mid, _, _ in rows)
-    wrong = [(m, s, r) for m, s, r in rows if not m.startswith(UNPARSED_PREFIX) and s != "parsed"]
+    wrong = [
+        (m, s, r)
+        for m, s, r in rows
+        if not m.startswith(UNPARSED_PREFIX) and s != ParseState.PARSED
+    ]
     assert wrong == []
     deliberate = [s for m, s, _ in rows if m.startswith(UNPARSED_PREFIX)]
-    assert deliberate == ["unparsed"] * 3
+    assert deliberate == [ParseState.UNPARSED] * 3
 
 
 def test_mails_carry_the_demo_header(scenario: Scenario) -> None:
@@ -177,7 +183,7 @@ def test_queue_is_a_believable_monday_morning(engine: Engine, built: Built) -> N
         )
         latest = session.exec(select(func.max(MailMessage.sent_at))).one()
     assert old_open == 0
-    assert {"success", "warning", "failed"} <= open_statuses
+    assert {RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED} <= open_statuses
     assert latest is not None
     assert latest <= datetime(2025, 6, 2, 7, 30, tzinfo=UTC)
 
@@ -281,7 +287,7 @@ def test_demo_has_the_teams_tickets_and_remarks(engine: Engine, built: Built) ->
         codes = set(session.exec(select(Ticket.code)).all())
         notes = session.exec(select(func.count()).select_from(Remark)).one()
         nas = session.exec(select(Job.id).where(Job.name == "Backup Copy NAS")).one()
-    assert states == ["in_progress", "on_hold", "resolved"]
+    assert states == [TicketState.IN_PROGRESS, TicketState.ON_HOLD, TicketState.RESOLVED]
     assert {"PSA-20931", "PSA-20877"} <= codes
     assert notes == 2
     assert nas is not None
