@@ -333,7 +333,11 @@ def test_catalogue_mistakes_name_where_they_are() -> None:
     """A typo in a data file is refused with the customer and job it is in."""
     products = _data("products.toml")
     customers = _data("customers.toml")
-    assert load(customers, products) == catalogue()
+    follow_up = _data("follow_up.toml")
+    assert load(customers, products, follow_up) == catalogue()
+    follow_up["remark"]["pos"]["job"] = "POS-Backups"  # type: ignore[index]
+    with pytest.raises(CatalogueError, match=r"remark.pos: no job 'POS-Backups'"):
+        load(customers, products, follow_up)
     first = customers["customer"][0]  # type: ignore[index]
     first["job"][0]["minuets"] = 5
     with pytest.raises(CatalogueError, match=r"Harbor Dental Group, veeam-backup .*minuets"):

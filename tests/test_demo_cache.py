@@ -63,7 +63,8 @@ def test_the_cached_build_names_what_it_depends_on(built: tuple[Path, Path]) -> 
 def test_the_fingerprint_covers_the_catalogue_data() -> None:
     """A changed data file of the demo catalogue builds afresh, as changed code does."""
     names = {(p.parent.name, p.name) for p in cache.sources()}
-    assert {("demo", "customers.toml"), ("demo", "products.toml"), ("demo", "scenario.py")} <= names
+    data = {("demo", name) for name in ("customers.toml", "products.toml", "follow_up.toml")}
+    assert data | {("demo", "scenario.py")} <= names
     assert ("reports", "veeam.py") in names
 
 

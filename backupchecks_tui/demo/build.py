@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from backupchecks_tui.database import open_database
+from backupchecks_tui.demo.catalogue import catalogue
 from backupchecks_tui.demo.follow_up import seed_follow_up
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
 from backupchecks_tui.domain import ParseState
@@ -82,7 +83,7 @@ def build_demo(
             if progress is not None:
                 progress(done, total)
         reviewed = mark_reviewed(engine, scenario.today, zone)
-        seed_follow_up(engine, scenario.today, zone)
+        seed_follow_up(engine, scenario.today, zone, catalogue().follow_up)
         return _summary(engine, new, reviewed, clock.perf_counter() - started)
     finally:
         engine.dispose()

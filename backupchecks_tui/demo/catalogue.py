@@ -2,10 +2,10 @@
 
 `customers.toml` lists the customers and their jobs (product, schedule, objects, scripted
 problems), `products.toml` the report kinds (default sender, random problems), the
-problem texts both name and the mails no parser reads. Both sit next to this module
-(package data) and are read once, with the stdlib; see their header comments for their
-fields. A mistake in them (an unknown product, key or schedule) raises `CatalogueError`
-naming the customer and job.
+problem texts both name and the mails no parser reads, `follow_up.toml` the texts of the
+team's tickets and remarks. They sit next to this module (package data) and are read
+once, with the stdlib; see their header comments for their fields. A mistake in them (an
+unknown product, key, text or schedule) raises `CatalogueError` naming where it is.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from backupchecks_tui.demo.generators import GENERATORS
 from backupchecks_tui.demo.mail import DemoObject
 from backupchecks_tui.domain import RunStatus
 
-DATA_FILES = ("customers.toml", "products.toml")
+DATA_FILES = ("customers.toml", "products.toml", "follow_up.toml")
 """The data files of the catalogue (in this package)."""
 
 Identity = Literal["host", "sender", "organisation"]
@@ -182,15 +182,21 @@ class Catalogue:
     jobs: tuple[JobSpec, ...]
     products: dict[str, Product]
     unparsed: tuple[UnparsedMail, ...]
+    follow_up: dict[str, dict[str, str]]
+    """The tickets' and remarks' fields by key ('nas', 'pos', …): see follow_up.toml."""
 
 
 @cache
 def catalogue() -> Catalogue:
     """The demo catalogue (read from the data files once)."""
-    return load(_read("customers.toml"), _read("products.toml"))
+    return load(_read("customers.toml"), _read("products.toml"), _read("follow_up.toml"))
 
 
-def load(customers_data: dict[str, Any], products_data: dict[str, Any]) -> Catalogue:
+def load(
+    customers_data: dict[str, Any],
+    products_data: dict[str, Any],
+    follow_up_data: dict[str, Any] | None = None,
+) -> Catalogue:
     """The catalogue the parsed data files describe (`CatalogueError` on a mistake)."""
     texts: dict[str, str] = dict(products_data.get("text", {}))
     products = {
@@ -220,7 +226,24 @@ def load(customers_data: dict[str, Any], products_data: dict[str, Any]) -> Catal
         )
         for m in products_data.get("unparsed", [])
     )
-    return Catalogue(tuple(customers), tuple(jobs), products, unparsed)
+    follow_up = _follow_up(follow_up_data or {}, {(j.customer.name, j.job) for j in jobs})
+    return Catalogue(tuple(customers), tuple(jobs), products, unparsed, follow_up)
+
+
+def _follow_up(data: dict[str, Any], jobs: set[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """The tickets and remarks of follow_up.toml by key, each about a job of the catalogue."""
+    out: dict[str, dict[str, str]] = {}
+    for section in ("ticket", "remark"):
+        for key, fields in data.get(section, {}).items():
+            where = f"follow_up.toml, {section}.{key}"
+            if key in out:
+                msg = f"{where}: a ticket or remark has this key already"
+                raise CatalogueError(msg)
+            if (fields.get("customer"), fields.get("job")) not in jobs:
+                msg = f"{where}: no job {fields.get('job')!r} of {fields.get('customer')!r}"
+                raise CatalogueError(msg)
+            out[key] = dict(fields)
+    return out
 
 
 def _read(name: str) -> dict[str, Any]:
