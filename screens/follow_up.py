@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -64,8 +64,18 @@ NARROW = 120
 FILTERS: list[StateFilter] = ["active", "resolved", "all"]
 """The state filter's cycle."""
 
+
+class Identified(Protocol):
+    """A list row: it names its item by id."""
+
+    @property
+    def id(self) -> int:
+        """The ticket's or remark's id."""
+        ...
+
+
 D = TypeVar("D")
-R = TypeVar("R")
+R = TypeVar("R", bound=Identified)
 
 
 def stamp(moment: datetime | None, zone: tzinfo, empty: str = "—") -> str:
@@ -324,15 +334,13 @@ class FollowUpListScreen(AreaScreen, Generic[R, D]):
         if message.filters != self.filters:
             return  # the filters moved on; their own load is under way
         self.end_loading(self.table)
-        if self.wanted is not None and not any(
-            getattr(r, "id", None) == self.wanted for r in message.rows
-        ):
+        if self.wanted is not None and not any(r.id == self.wanted for r in message.rows):
             if self.filters != Filters(which="all"):
                 self.filters, self.customer_name = Filters(which="all"), ""
                 self.load_list()
                 return
             self.wanted = None
-        self.rows = {getattr(r, "id"): r for r in message.rows}  # noqa: B009
+        self.rows = {r.id: r for r in message.rows}
         self.shown = message.filters
         keep = self.wanted if self.wanted is not None else self.table.current_key
         self.wanted = None
