@@ -60,8 +60,7 @@ HERE = Path(__file__).resolve().parent.parent
 CODE = _code_root()
 _PYTHON = CODE / ".venv" / "bin" / "python"
 if (
-    CODE != HERE
-    and Path(sys.prefix).resolve() != (CODE / ".venv").resolve()
+    CODE != HERE and Path(sys.prefix).resolve() != (CODE / ".venv").resolve()
 ):  # run under the other checkout's interpreter and packages
     if not _PYTHON.exists():
         sys.exit(f"{_PYTHON} not found: run `uv sync --all-extras` in {CODE} first")
@@ -394,8 +393,8 @@ async def measure(url: str, label: str, rtt_ms: float | None, proxy: DelayProxy 
         started = time.perf_counter()
         engine = open_database(app_url)
         app = make_app(Workspace(engine, Actor("bench", Role.ADMIN), config, label))
+        lag.recording = True
         async with app.run_test(size=SIZE) as pilot:
-            lag.recording = True
             await pilot.pause()
             table = app.screen.query_one("#jobs")
             await wait_until(lambda: bool(table.row_count), TIMEOUT * 3)  # noqa: B023
@@ -466,8 +465,8 @@ async def measure_running(
     await pilot.press("1")
     await settle(pilot)
     print(
-        f"SQL to {tickets} and back, loop : {sql.on_loop:7d} "
-        f"(in workers {sql.elsewhere}; back on {type(app.screen).__name__})"
+        f"SQL to Tickets and back, loop   : {sql.on_loop:7d} "
+        f"(in workers {sql.elsewhere}; via {tickets}, back on {type(app.screen).__name__})"
     )
     sql.close()
     screen = app.screen
@@ -479,7 +478,7 @@ async def measure_running(
     await wait_until(lambda: not screen.selected)
     review = time.perf_counter() - t0
     print(
-        f"review of {len(page.rows)} selected jobs    : {review * 1000:7.0f} ms "
+        f"review of {len(page.rows):>5} selected jobs : {review * 1000:7.0f} ms "
         f"(incl. reloading the queue; {screen.total_jobs} jobs left)"
     )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -489,12 +488,16 @@ async def measure_running(
 
 def main() -> None:
     """Copy the database, start the delay proxy if asked, and measure."""
+    global PRESSES, STARTS
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("db", type=Path, nargs="?", help="a SQLite file (copied first)")
     parser.add_argument("--url", help="a PostgreSQL URL instead: postgresql+psycopg://…/big")
     parser.add_argument("--rtt-ms", type=float, help="delay PostgreSQL by this round trip")
     parser.add_argument("--code", type=Path, help="measure this checkout's code")
+    parser.add_argument("--presses", type=int, default=PRESSES, help="j/k presses timed")
+    parser.add_argument("--starts", type=int, default=STARTS, help="app starts timed")
     args = parser.parse_args()
+    PRESSES, STARTS = args.presses, args.starts
     if (args.db is None) == (args.url is None):
         parser.error("give either a SQLite file or --url")
     if args.rtt_ms is not None and args.url is None:
