@@ -131,6 +131,9 @@ PRESSES = 200
 GAP = 0.2
 """Idle time before each press: a person stepping j/k, not holding it (longer than the old
 code's FOLLOW_DELAY of 80 ms, so every press is followed at once). Not part of any figure."""
+HELD = 40
+REPEAT = 1 / 30
+"""j held: 40 presses at a keyboard's repeat rate of 30 a second."""
 TIMEOUT = 10.0
 LAG_TICK = 0.005
 
@@ -333,6 +336,41 @@ async def keystrokes(
     return first, last
 
 
+async def held_key(
+    pilot: Pilot[Any], key: str, follow: Callable[[], bool], presses: int = HELD
+) -> tuple[list[float], float]:
+    """j held down: `presses` key events at the keyboard's repeat rate, not waiting on the
+    app. Seconds from when each press was due (a busy loop delays reading it, as a
+    terminal's input would be) to the refresh where the cursor had moved that far, and
+    from the last press to the refresh where the panes followed."""
+    app = pilot.app
+    screen = app.screen
+    table = screen.query_one("#jobs", DataTable)
+    original = screen._compositor_refresh
+    start_row = table.cursor_row
+    reached: list[float] = []
+    done: list[float] = []
+
+    def timed_refresh() -> None:
+        original()
+        now = time.perf_counter()
+        while len(reached) < table.cursor_row - start_row:
+            reached.append(now)
+        if len(reached) >= presses and not done and follow():
+            done.append(now)
+
+    screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    due = [t0 + n * REPEAT for n in range(presses)]
+    for when in due:
+        await asyncio.sleep(max(0.0, when - time.perf_counter()))
+        app.simulate_key(key)
+    await wait_until(lambda: bool(done))
+    screen._compositor_refresh = original  # type: ignore[method-assign]
+    latencies = [r - d for r, d in zip(reached, due, strict=False)]
+    return latencies, (done[0] - due[-1]) if done else float("nan")
+
+
 async def bare_keystrokes() -> list[float]:
     """The cursor measurement on the bare table."""
     async with BareTable().run_test(size=SIZE) as pilot:
@@ -497,6 +535,17 @@ async def measure_running(
     print(
         f"SQL per j/k press, loop thread : {presses_sql / PRESSES:7.1f} "
         f"(in workers {presses_off / PRESSES:.1f})"
+    )
+    await settle(pilot)
+    lag.lags.clear()
+    lag.recording = True
+    held, after = await held_key(pilot, "j", lambda: followed(app, screen))
+    lag.recording = False
+    await settle(pilot)
+    print(
+        f"j held (30/s) → cursor moved   : p50 {_ms(held, 0.5)} ms, p95 {_ms(held, 0.95)} ms"
+        f" ({len(held)} of {HELD} rows; panes followed {after * 1000:.0f} ms after the last;"
+        f" longest blocked frame {max(lag.lags, default=0.0) * 1000:.0f} ms)"
     )
     sql.on_loop = sql.elsewhere = 0
     await pilot.press("3")
