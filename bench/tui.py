@@ -35,6 +35,9 @@ How each figure is taken:
   that job, and `app.busy` (new code: a thread worker or a service call out) is false;
   polled between event-loop turns, no fixed waits; each press comes 0.2 s after the last
   one was followed (a person stepping, not holding the key);
+- j held: 40 key events at 30 a second, sent on schedule without waiting on the app; the
+  cursor latency of each is from when it was due to the refresh where the cursor had
+  moved that many rows, and the panes must follow after the last one;
 - longest blocked frame: a task sleeping 5 ms at a time records how late it wakes, while
   the 200 presses are handled (and, separately, over the starts);
 - SQL: SQLAlchemy before_cursor_execute events on the event-loop thread (and elsewhere,
