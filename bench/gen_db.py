@@ -1,6 +1,11 @@
 """Build a large synthetic database for the TUI benchmark (MSP scale).
 
     uv run python bench/gen_db.py PATH.db [--jobs 2000] [--runs 1000000] [--objects 5000000]
+    uv run python bench/gen_db.py postgresql+psycopg://backupchecks@127.0.0.1:55432/big
+
+The target is a new SQLite file or the URL of an empty PostgreSQL database (see
+bench/tui.py for starting the benchmark's own cluster); on PostgreSQL the id sequences
+are moved past the inserted ids and the tables analysed afterwards.
 
 Jobs spread over 300 customers and 8 products; each job gets runs on consecutive days
 going back from today (runs / jobs days), about objects / runs objects per run, a share
@@ -21,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import Engine, insert, text  # noqa: E402
 
 from backupchecks_tui.database import open_database  # noqa: E402
 from store.models import Customer, Job, JobRun, RunObject  # noqa: E402
@@ -44,10 +49,11 @@ def _status(rng: random.Random) -> str:
     return "failed" if roll < 0.03 else "warning" if roll < 0.10 else "success"
 
 
-def build(path: Path, jobs: int, runs: int, objects: int, seed: int = 7) -> None:
-    """Fill a fresh SQLite database at `path`."""
+def build(target: str, jobs: int, runs: int, objects: int, seed: int = 7) -> None:
+    """Fill a fresh database: a SQLite file path or a PostgreSQL URL."""
     rng = random.Random(seed)
-    engine = open_database(f"sqlite:///{path}")
+    url = target if "://" in target else f"sqlite:///{target}"
+    engine = open_database(url)
     today = datetime.now(UTC).date()
     per_job = max(1, runs // jobs)
     per_run = max(0, objects // max(runs, 1))
@@ -139,24 +145,46 @@ def build(path: Path, jobs: int, runs: int, objects: int, seed: int = 7) -> None
                 flush()
         print(f"\r{run_id:>9} runs", end="", flush=True)
     flush()
+    if engine.dialect.name == "postgresql":
+        _settle_postgres(engine)
     engine.dispose()
     print(
         f"\n{jobs} jobs, {run_id} runs, {run_id * per_run} objects in "
-        f"{time.perf_counter() - started:.0f} s → {path}"
+        f"{time.perf_counter() - started:.0f} s → {target}"
     )
+
+
+def _settle_postgres(engine: Engine) -> None:
+    """Move each serial id sequence past the ids inserted explicitly, then ANALYZE."""
+    with engine.begin() as conn:
+        tables = [
+            Customer.__table__.name,  # type: ignore[attr-defined]
+            Job.__table__.name,  # type: ignore[attr-defined]
+            JobRun.__table__.name,  # type: ignore[attr-defined]
+            RunObject.__table__.name,  # type: ignore[attr-defined]
+        ]
+        for table in tables:
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                )
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
 
 
 def main() -> None:
     """Parse arguments and build."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", type=Path)
+    parser.add_argument("target", help="a new SQLite file, or an empty PostgreSQL database's URL")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--objects", type=int, default=5_000_000)
     args = parser.parse_args()
-    if args.path.exists():
-        parser.error(f"{args.path} exists; give a new path")
-    build(args.path, args.jobs, args.runs, args.objects)
+    if "://" not in args.target and Path(args.target).exists():
+        parser.error(f"{args.target} exists; give a new path")
+    build(args.target, args.jobs, args.runs, args.objects)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import (
     Input,
@@ -29,6 +30,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.safe_text import clean, one_line
 from screens.style import shown
 
@@ -43,7 +45,19 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
 
     `source(text)` returns (key, label) pairs, best first; up/down move the highlight while
     typing, enter takes it, escape cancels.
+
+    **`source` runs in a thread worker** (exclusive: a newer text cancels the older
+    search, whose result is dropped), so it may call the services facade (it may hit the
+    database); it must not touch widgets. The list shows the entries when they arrive.
     """
+
+    class Found(Message):
+        """What `source` returned for `text`."""
+
+        def __init__(self, text: str, entries: Sequence[tuple[Any, Text | str]]) -> None:
+            super().__init__()
+            self.text = text
+            self.entries = entries
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
@@ -72,6 +86,12 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         self.enter_needs_choice = enter_needs_choice
         self.moved = False
         self.keys: list[K] = []
+        self.asked = ""
+        """The text of the newest search: older results are dropped."""
+        self.showing: str | None = None
+        """The text whose results are shown (None before the first arrive)."""
+        self.pick_on_arrival = False
+        """Enter came before the newest results: take the best of them when they come."""
 
     def compose(self) -> ComposeResult:
         """Title, search input, the list, the hint."""
@@ -92,8 +112,26 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         self.refill(event.value)
 
     def refill(self, text: str) -> None:
-        """Ask the source again for `text`, highlight the best entry."""
-        entries = list(self.source(text))
+        """Ask the source again for `text` (in a thread); the list follows when it answers."""
+        self.asked = text
+        self._search(text)
+
+    @work(thread=True, exclusive=True, group="searching", exit_on_error=False)
+    def _search(self, text: str) -> None:
+        self.post_message(self.Found(text, list(self.source(text))))
+
+    @on(Found)
+    def _found(self, message: Found) -> None:
+        if message.text != self.asked:
+            return
+        self.showing = message.text
+        self.show(message.entries)
+        if self.pick_on_arrival:
+            self.pick_on_arrival = False
+            self._pick(self.query_one("#picker-list", OptionList).highlighted)
+
+    def show(self, entries: Sequence[tuple[K, Text | str]]) -> None:
+        """Show `entries`, the best one highlighted."""
         self.keys = [key for key, _label in entries]
         options = self.query_one("#picker-list", OptionList)
         options.clear_options()
@@ -117,6 +155,9 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         event.stop()
         if self.enter_needs_choice and not event.value.strip() and not self.moved:
             self.app.bell()
+            return
+        if self.showing != self.asked:  # typed faster than the search answers
+            self.pick_on_arrival = True
             return
         self._pick(self.query_one("#picker-list", OptionList).highlighted)
 
@@ -219,7 +260,7 @@ class FollowUpForm(ModalScreen[FormResult | None]):
 
     def __init__(
         self,
-        kind: str,
+        kind: ItemKind | str,
         heading: str,
         *,
         title: str = "",
@@ -243,7 +284,7 @@ class FollowUpForm(ModalScreen[FormResult | None]):
         """Fields for a ticket or a remark."""
         with Vertical(classes="dialog editor follow-up"):
             yield Label(Text(self.heading, style="bold"), classes="dialog-title")
-            if self.kind == "ticket":
+            if self.kind == ItemKind.TICKET:
                 yield Label("Title")
                 yield Input(self.title_value, id="form-title", compact=True)
                 yield Label("Code (e.g. a PSA ticket number, optional)")
@@ -255,13 +296,13 @@ class FollowUpForm(ModalScreen[FormResult | None]):
                         yield RadioButton(Text(label), value=index == 0)
             else:
                 yield Label(Text(self.fixed_scope, style="bold"), id="form-fixed-scope")
-            yield Label("Description (Markdown)" if self.kind == "ticket" else "Remark")
+            yield Label("Description (Markdown)" if self.kind == ItemKind.TICKET else "Remark")
             yield TextArea(self.text_value, id="form-text", soft_wrap=True, compact=True)
             yield Label(Text(SAVE_HINT, style="dim"))
 
     def on_mount(self) -> None:
         """Start in the first field."""
-        first = "#form-title" if self.kind == "ticket" else "#form-text"
+        first = "#form-title" if self.kind == ItemKind.TICKET else "#form-text"
         self.query_one(first).focus()
 
     @on(Input.Submitted)
@@ -274,7 +315,7 @@ class FollowUpForm(ModalScreen[FormResult | None]):
         """Check the required field, then close with the values."""
         text = self.query_one("#form-text", TextArea).text
         title = code = ""
-        if self.kind == "ticket":
+        if self.kind == ItemKind.TICKET:
             title = self.query_one("#form-title", Input).value.strip()
             code = self.query_one("#form-code", Input).value.strip()
             if not title:

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any, ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, RichLog, Static
+from textual.reactive import reactive
+from textual.widgets import Input, Static
 
+from backupchecks_tui.domain import Changed, ItemKind
 from backupchecks_tui.roles import Action
-from backupchecks_tui.services import remarks
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.views.items import (
+    LinkedRun,
+    RemarkDetail,
+    RemarkRow,
+    ScopeSpec,
+    ScopeView,
+    TimelineEntry,
+)
 from screens.commands import Command, bindings
 from screens.follow_up import (
     ADD_SCOPE,
     FILTER_COMMANDS,
+    DetailPane,
+    Filters,
     FollowUpListScreen,
     detail_css,
     stamp,
-    write_sections,
 )
 from screens.forms import FollowUpForm
 from screens.style import literal
-from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -41,7 +52,72 @@ COMMANDS = [
 ]
 
 
-class RemarksScreen(FollowUpListScreen):
+class RemarkPane(DetailPane[RemarkDetail]):
+    """One remark in full: its text, scopes, linked runs, timeline."""
+
+    EMPTY = "No remarks here. n adds one; F shows resolved ones."
+
+    def render_detail(self, detail: RemarkDetail) -> list[RenderableType]:
+        """The remark's own fields and its text."""
+        zone = self.zone
+        r = detail.remark
+        parts: list[RenderableType] = [
+            Text(f"Remark {r.id} · {r.state}", style="bold"),
+            Text("     Created: ", style="dim")
+            + literal(f"{stamp(r.created_at, zone)} by {r.created_by}"),
+        ]
+        if r.resolved_at:
+            parts.append(
+                Text("    Resolved: ", style="dim")
+                + literal(f"{stamp(r.resolved_at, zone)} by {r.resolved_by}")
+            )
+        parts += [Text(""), Text(r.body)]
+        return parts
+
+    def sections(
+        self, detail: RemarkDetail
+    ) -> tuple[Sequence[ScopeView], Sequence[LinkedRun], Sequence[TimelineEntry]]:
+        """Scopes, runs, timeline."""
+        return detail.scopes, detail.runs, detail.timeline
+
+
+class RemarkTable(KeyedTable):
+    """The remarks list: it shows the `listing` it is given, keeping the cursor on the
+    same remark."""
+
+    COLUMNS = ("#", "State", "Remark", "Scopes", "By", "Created")
+    listing: reactive[tuple[RemarkRow, ...]] = reactive((), always_update=True, init=False)
+
+    def __init__(self, zone: tzinfo, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.zone = zone
+
+    def on_mount(self) -> None:
+        """The columns."""
+        self.add_columns(*self.COLUMNS)
+
+    def watch_listing(self, listing: tuple[RemarkRow, ...]) -> None:
+        """Fill the rows anew."""
+        self.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text(str(r.id)),
+                        Text(r.state, style="green" if r.active else "dim"),
+                        literal(r.summary, 50),
+                        literal(r.scope_summary, 30),
+                        literal(r.created_by, 12),
+                        Text(stamp(r.created_at, self.zone)[:10]),
+                    ],
+                )
+                for r in listing
+            ],
+            keep=self.current_key,
+        )
+
+
+class RemarksScreen(FollowUpListScreen[RemarkRow, RemarkDetail]):
     """Remarks: filterable list | the current remark with scopes, runs and timeline."""
 
     DEFAULT_CSS = detail_css("RemarksScreen", "remarks")
@@ -52,11 +128,9 @@ class RemarksScreen(FollowUpListScreen):
     LIST = "remarks-list"
     AUTO_FOCUS = "#remarks-list"
     NOUN = "remarks"
-    KIND = "remark"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[int, remarks.RemarkRow] = {}
+    KIND = ItemKind.REMARK
+    SHOWS = Changed.REMARKS | Changed.RUNS | Changed.JOBS
+    WRITES = Changed.REMARKS | Changed.RUNS
 
     def compose(self) -> ComposeResult:
         """Status bar, header, search box, list | detail, footer."""
@@ -64,85 +138,37 @@ class RemarksScreen(FollowUpListScreen):
         yield Static(id="remarks-header")
         yield Input(placeholder="search the remark text", id="remarks-filter")
         with Horizontal(id="remarks-panes"):
-            yield KeyedTable(id="remarks-list")
-            yield DetailLog(id="remarks-detail")
+            yield RemarkTable(self.bc_app.zone, id="remarks-list")
+            yield RemarkPane(self.bc_app.zone, id="remarks-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first load."""
-        self.query_one(KeyedTable).add_columns("#", "State", "Remark", "Scopes", "By", "Created")
         self.query_one("#remarks-filter", Input).display = False
-        self.reload()
+        self.load_list()
 
-    def reload(self) -> None:
-        """Load the list, keeping the cursor, and show the current remark."""
-        found = remarks.list_remarks(
-            self.bc_app.workspace.engine,
-            self.which,
-            self.customer_id,
-            self.product or None,
-            self.text,
+    def fetch_rows(self, filters: Filters) -> tuple[Sequence[RemarkRow], Any]:
+        """The remarks."""
+        found = self.services.remarks(
+            filters.which, filters.customer_id, filters.product or None, filters.text
         )
-        self.rows = {r.id: r for r in found}
-        zone = self.bc_app.zone
-        table = self.query_one(KeyedTable)
-        table.fill(
-            [
-                (
-                    r.id,
-                    [
-                        Text(str(r.id)),
-                        Text(r.state, style="green" if r.active else "dim"),
-                        literal(r.summary, 50),
-                        literal(r.scope_summary, 30),
-                        literal(r.created_by, 12),
-                        Text(stamp(r.created_at, zone)[:10]),
-                    ],
-                )
-                for r in found
-            ],
-            keep=table.current_key,
-        )
-        self.query_one("#remarks-header", Static).update(self.header(len(found)))
-        self.show_detail(table.current_key)
+        return found, None
 
-    def show_detail(self, remark_id: int | None) -> None:
-        log = self.query_one("#remarks-detail", RichLog)
-        log.clear()
-        self.refresh_bindings()
-        if remark_id is None:
-            log.write(Text("No remarks here. n adds one; F shows resolved ones.", style="dim"))
-            return
-        zone = self.bc_app.zone
-        detail = remarks.remark_detail(self.bc_app.workspace.engine, remark_id)
-        r = detail.remark
-        log.write(Text(f"Remark {r.id} · {r.state}", style="bold"))
-        log.write(
-            Text("     Created: ", style="dim")
-            + literal(f"{stamp(r.created_at, zone)} by {r.created_by}")
-        )
-        if r.resolved_at:
-            log.write(
-                Text("    Resolved: ", style="dim")
-                + literal(f"{stamp(r.resolved_at, zone)} by {r.resolved_by}")
-            )
-        log.write(Text(""))
-        log.write(Text(r.body))
-        write_sections(log, zone, detail.scopes, detail.runs, detail.timeline)
-        log.scroll_home(animate=False)
+    def fetch_detail(self, item_id: int) -> RemarkDetail:
+        """One remark in full."""
+        return self.services.remark_detail(item_id)
 
-    @on(DataTable.RowHighlighted, "#remarks-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        self.show_detail(int(key) if key is not None else None)
+    def fill_rows(self, rows: Sequence[RemarkRow], extra: Any) -> None:  # noqa: ARG002
+        """Bind the loaded list down to the table."""
+        self.query_one(RemarkTable).listing = tuple(rows)
 
-    def _current(self) -> remarks.RemarkRow | None:
-        key = self.query_one(KeyedTable).current_key
+    def _current(self) -> RemarkRow | None:
+        key = self.table.current_key
         return self.rows.get(key) if key is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide what the role or the current remark's state does not allow."""
-        writer = self.bc_app.workspace.actor.can(Action.REMARK_WRITE)
+        writer = self.bc_app.session.actor.can(Action.REMARK_WRITE)
         if action in {"new", "edit", "resolve", "reopen", "add_scope"} and not writer:
             return False
         if action in {"edit", "add_scope"}:
@@ -153,11 +179,10 @@ class RemarksScreen(FollowUpListScreen):
         return True
 
     def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
-        """Add `spec` to remark `item_id`."""
-        ws = self.bc_app.workspace
-        return remarks.add_scope(ws.engine, ws.actor, item_id, spec)
+        """Add `spec` to remark `item_id` (in a thread)."""
+        return self.services.add_remark_scope(item_id, spec)
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_edit(self) -> None:
         """Change the text (the previous text stays in the timeline)."""
         row = self._current()
@@ -165,31 +190,24 @@ class RemarksScreen(FollowUpListScreen):
             return
         form = await self.app.push_screen_wait(
             FollowUpForm(
-                "remark", f"Edit remark {row.id}", text=row.body, fixed_scope=row.scope_summary
+                ItemKind.REMARK,
+                f"Edit remark {row.id}",
+                text=row.body,
+                fixed_scope=row.scope_summary,
             )
         )
         if form is None:
             return
-        ws = self.bc_app.workspace
-        self.apply(
-            f"Remark {row.id} saved.",
-            lambda: remarks.edit_remark(ws.engine, ws.actor, row.id, form.text),
-        )
+        await self.apply(f"Remark {row.id} saved.", self.services.edit_remark, row.id, form.text)
 
-    def action_resolve(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_resolve(self) -> None:
         """Resolve the current remark."""
         if row := self._current():
-            ws = self.bc_app.workspace
-            self.apply(
-                f"Remark {row.id} resolved.",
-                lambda: remarks.resolve_remark(ws.engine, ws.actor, row.id),
-            )
+            await self.apply(f"Remark {row.id} resolved.", self.services.resolve_remark, row.id)
 
-    def action_reopen(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_reopen(self) -> None:
         """Reopen the current remark."""
         if row := self._current():
-            ws = self.bc_app.workspace
-            self.apply(
-                f"Remark {row.id} reopened.",
-                lambda: remarks.reopen_remark(ws.engine, ws.actor, row.id),
-            )
+            await self.apply(f"Remark {row.id} reopened.", self.services.reopen_remark, row.id)

@@ -2,45 +2,67 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any, ClassVar
 
+from rich.console import RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, RichLog, Static
+from textual.reactive import reactive
+from textual.widgets import Input, Static
 
+from backupchecks_tui.domain import Changed, ItemKind, TicketOutcome, TicketState
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean
-from backupchecks_tui.services import follow_up, tickets
-from backupchecks_tui.services.tickets import STATE_LABELS, Outcome
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.views.items import (
+    LinkedRun,
+    RunInfo,
+    ScopeSpec,
+    ScopeView,
+    TicketDetail,
+    TicketList,
+    TicketRow,
+    TimelineEntry,
+)
 from screens.commands import Command, bindings
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.follow_up import (
     ADD_SCOPE,
     FILTER_COMMANDS,
+    DetailPane,
+    Filters,
     FollowUpListScreen,
     detail_css,
     parse_day,
     stamp,
-    write_sections,
 )
 from screens.forms import ChecklistDialog, FollowUpForm, PickerDialog
 from screens.style import STATUS_STYLE, literal
-from screens.widgets.detail_log import DetailLog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
 
-STATE_STYLE = {"open": "bold yellow", "in_progress": "cyan", "on_hold": "magenta"}
-OUTCOMES: list[tuple[Outcome, str]] = [
-    ("false_alarm", "False alarm — the backups were fine"),
-    ("data_lost", "Data lost — the window was missed, not recovered"),
-    ("reprocessed", "Reprocessed — later runs made up for it"),
+STATE_STYLE = {
+    TicketState.OPEN: "bold yellow",
+    TicketState.IN_PROGRESS: "cyan",
+    TicketState.ON_HOLD: "magenta",
+}
+OUTCOMES: list[tuple[TicketOutcome, str]] = [
+    (TicketOutcome.FALSE_ALARM, "False alarm — the backups were fine"),
+    (TicketOutcome.DATA_LOST, "Data lost — the window was missed, not recovered"),
+    (TicketOutcome.REPROCESSED, "Reprocessed — later runs made up for it"),
 ]
+
+
+def state_word(state: str) -> str:
+    """A ticket's state as the lists read it: 'in progress'."""
+    return TicketState(state).label.lower()
+
 
 COMMANDS = [
     Command("new", "n", "New", "Open a new ticket: pick a customer or job, then fill it in."),
@@ -72,95 +94,22 @@ STATE_ACTIONS = {
 WRITE_ACTIONS = {"new", *STATE_ACTIONS}
 
 
-# ---------------------------------------------------------------------------- the screen
+# ---------------------------------------------------------------------------- the panes
 
 
-class TicketsScreen(FollowUpListScreen):
-    """Tickets: filterable list | the current ticket in full."""
+class TicketPane(DetailPane[TicketDetail]):
+    """One ticket in full: fields, description, scopes, linked runs, timeline."""
 
-    DEFAULT_CSS = detail_css("TicketsScreen", "tickets")
-    COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
-    TITLE = "Tickets"
-    FILTER = "tickets-filter"
-    LIST = "tickets-list"
-    AUTO_FOCUS = "#tickets-list"
-    NOUN = "tickets"
-    KIND = "ticket"
+    EMPTY = "No tickets here. n opens one; F shows resolved ones."
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[int, tickets.TicketRow] = {}
-        self.selected: set[int] = set()
-
-    def compose(self) -> ComposeResult:
-        """Status bar, header, search box, list | detail, footer."""
-        yield StatusBar()
-        yield Static(id="tickets-header")
-        yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
-        with Horizontal(id="tickets-panes"):
-            yield KeyedTable(id="tickets-list")
-            yield DetailLog(id="tickets-detail")
-        yield KeyBar()
-
-    def on_mount(self) -> None:
-        """Columns, then the first load."""
-        self.query_one(KeyedTable).add_columns(
-            " ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created"
-        )
-        self.query_one("#tickets-filter", Input).display = False
-        self.reload()
-
-    def reload(self) -> None:
-        """Load the list, keeping the cursor, and show the current ticket."""
-        ws = self.bc_app.workspace
-        found = tickets.list_tickets(
-            ws.engine, self.which, self.customer_id, self.product or None, self.text
-        )
-        self.rows = {r.id: r for r in found}
-        self.selected &= set(self.rows)
-        runs = follow_up.linked_run_counts(ws.engine, "ticket", [r.id for r in found])
-        table = self.query_one(KeyedTable)
-        table.fill(
-            [
-                (
-                    r.id,
-                    [
-                        Text("*" if r.id in self.selected else " ", style="bold cyan"),
-                        Text(r.label, style="bold"),
-                        literal(r.code, 10),
-                        Text(
-                            STATE_LABELS.get(r.state, r.state), style=STATE_STYLE.get(r.state, "")
-                        ),
-                        literal(r.title, 26),
-                        literal(r.scope_summary, 20),
-                        Text(str(runs.get(r.id, 0)), justify="right"),
-                        Text(r.created_at.astimezone(self.bc_app.zone).strftime("%Y-%m-%d")),
-                    ],
-                )
-                for r in found
-            ],
-            keep=table.current_key,
-        )
-        self.query_one("#tickets-header", Static).update(
-            self.header(len(found), len(self.selected))
-        )
-        self.show_detail(table.current_key)
-
-    def show_detail(self, ticket_id: int | None) -> None:
-        log = self.query_one("#tickets-detail", RichLog)
-        log.clear()
-        self.refresh_bindings()
-        if ticket_id is None:
-            log.write(Text("No tickets here. n opens one; F shows resolved ones.", style="dim"))
-            return
-        zone = self.bc_app.zone
-        detail = tickets.ticket_detail(self.bc_app.workspace.engine, ticket_id)
+    def render_detail(self, detail: TicketDetail) -> list[RenderableType]:
+        """The ticket's own fields and its description."""
+        zone = self.zone
         t = detail.ticket
         head = Text(f"{t.label} ", style="bold")
         head.append_text(literal(t.title, style="bold"))
-        log.write(head)
-        state = STATE_LABELS.get(t.state, t.state)
+        parts: list[RenderableType] = [head]
+        state = state_word(t.state)
         if t.on_hold_until:
             state += f" until {stamp(t.on_hold_until, zone)}"
         if t.merged_into_number:
@@ -178,31 +127,132 @@ class TicketsScreen(FollowUpListScreen):
             fields.append(("Outcome", f"{t.close_category} — {outcome}"))
         if detail.merged_from:
             fields.append(("Merged from", ", ".join(f"#{n}" for n in detail.merged_from)))
-        for name, value in fields:
-            log.write(Text(f"{name:>12}: ", style="dim") + literal(value))
+        parts += [Text(f"{name:>12}: ", style="dim") + literal(value) for name, value in fields]
         if t.description:
-            log.write(Text("\nDescription", style="bold underline"))
-            log.write(Markdown(clean(t.description)))
-        write_sections(log, zone, detail.scopes, detail.runs, detail.timeline)
-        log.scroll_home(animate=False)
+            parts.append(Text("\nDescription", style="bold underline"))
+            parts.append(Markdown(clean(t.description)))
+        return parts
 
-    @on(DataTable.RowHighlighted, "#tickets-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        self.show_detail(int(key) if key is not None else None)
+    def sections(
+        self, detail: TicketDetail
+    ) -> tuple[Sequence[ScopeView], Sequence[LinkedRun], Sequence[TimelineEntry]]:
+        """Scopes, runs, timeline."""
+        return detail.scopes, detail.runs, detail.timeline
 
-    def _current(self) -> tickets.TicketRow | None:
-        key = self.query_one(KeyedTable).current_key
+
+class TicketTable(KeyedTable):
+    """The tickets list: it shows the `listing` it is given, keeping the cursor on the
+    same ticket; `selected` marks the tickets chosen for a merge."""
+
+    COLUMNS = (" ", "#", "Code", "State", "Title", "Scopes", "Runs", "Created")
+    listing: reactive[TicketList | None] = reactive(None, always_update=True, init=False)
+    selected: frozenset[int] = frozenset()
+
+    def __init__(self, zone: tzinfo, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.zone = zone
+
+    def on_mount(self) -> None:
+        """The columns."""
+        self.add_columns(*self.COLUMNS)
+
+    def watch_listing(self, listing: TicketList | None) -> None:
+        """Fill the rows anew."""
+        rows = listing.rows if listing is not None else ()
+        runs = listing.run_counts if listing is not None else {}
+        self.fill(
+            [
+                (
+                    r.id,
+                    [
+                        Text("*" if r.id in self.selected else " ", style="bold cyan"),
+                        Text(r.label, style="bold"),
+                        literal(r.code, 10),
+                        Text(state_word(r.state), style=STATE_STYLE.get(r.state, "")),
+                        literal(r.title, 26),
+                        literal(r.scope_summary, 20),
+                        Text(str(runs.get(r.id, 0)), justify="right"),
+                        Text(r.created_at.astimezone(self.zone).strftime("%Y-%m-%d")),
+                    ],
+                )
+                for r in rows
+            ],
+            keep=self.current_key,
+        )
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+class TicketsScreen(FollowUpListScreen[TicketRow, TicketDetail]):
+    """Tickets: filterable list | the current ticket in full."""
+
+    DEFAULT_CSS = detail_css("TicketsScreen", "tickets")
+    COMMAND_LIST: ClassVar[list[Command]] = COMMANDS
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(COMMANDS)]
+    TITLE = "Tickets"
+    FILTER = "tickets-filter"
+    LIST = "tickets-list"
+    AUTO_FOCUS = "#tickets-list"
+    NOUN = "tickets"
+    KIND = ItemKind.TICKET
+    SHOWS = Changed.TICKETS | Changed.RUNS | Changed.JOBS
+    WRITES = Changed.TICKETS | Changed.RUNS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        """Status bar, header, search box, list | detail, footer."""
+        yield StatusBar()
+        yield Static(id="tickets-header")
+        yield Input(placeholder="search: #N, code, title, description", id="tickets-filter")
+        with Horizontal(id="tickets-panes"):
+            yield TicketTable(self.bc_app.zone, id="tickets-list")
+            yield TicketPane(self.bc_app.zone, id="tickets-detail")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        """Columns, then the first load."""
+        self.query_one("#tickets-filter", Input).display = False
+        self.load_list()
+
+    def fetch_rows(self, filters: Filters) -> tuple[Sequence[TicketRow], Any]:
+        """The tickets and their linked-run counts."""
+        found = self.services.tickets(
+            filters.which, filters.customer_id, filters.product or None, filters.text
+        )
+        return found.rows, found.run_counts
+
+    def fetch_detail(self, item_id: int) -> TicketDetail:
+        """One ticket in full."""
+        return self.services.ticket_detail(item_id)
+
+    def header_selected(self) -> int:
+        """Tickets selected for a merge."""
+        return len(self.selected)
+
+    def fill_rows(self, rows: Sequence[TicketRow], extra: Any) -> None:
+        """Bind the loaded list (and the selection) down to the table."""
+        self.selected &= set(self.rows)
+        table = self.query_one(TicketTable)
+        table.selected = frozenset(self.selected)
+        table.listing = TicketList(tuple(rows), dict(extra or {}))
+
+    def _current(self) -> TicketRow | None:
+        key = self.table.current_key
         return self.rows.get(key) if key is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         """Hide what the role or the current ticket's state does not allow."""
-        writer = self.bc_app.workspace.actor.can(Action.TICKET_WRITE)
+        writer = self.bc_app.session.actor.can(Action.TICKET_WRITE)
         if action in WRITE_ACTIONS | {"toggle_select"} and not writer:
             return False
         if action in STATE_ACTIONS | {"toggle_select"}:
             row = self._current()
-            if row is None or action not in tickets.allowed_actions(row.state) | {"toggle_select"}:
+            allowed = self.services.ticket_actions(row.state) if row is not None else frozenset()
+            if row is None or action not in allowed | {"toggle_select"}:
                 return False
         if action == "merge":
             current = self._current()
@@ -216,7 +266,7 @@ class TicketsScreen(FollowUpListScreen):
 
     async def _pick_category(self, label: str) -> str | None:
         """A close category: one used before, a common one, or what was typed (new)."""
-        known = tickets.close_categories(self.bc_app.workspace.engine)
+        known = await self.io(self.services.close_categories)
 
         def source(text: str) -> list[tuple[str, Text | str]]:
             typed = " ".join(text.split())
@@ -239,28 +289,22 @@ class TicketsScreen(FollowUpListScreen):
         )
 
     def add_scope_call(self, item_id: int, spec: ScopeSpec) -> object:
-        """Add `spec` to ticket `item_id`."""
-        ws = self.bc_app.workspace
-        return tickets.add_scope(ws.engine, ws.actor, item_id, spec)
+        """Add `spec` to ticket `item_id` (in a thread)."""
+        return self.services.add_ticket_scope(item_id, spec)
 
-    def action_resume(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_resume(self) -> None:
         """On hold → in progress."""
         if row := self._current():
-            ws = self.bc_app.workspace
-            self.apply(
-                f"{row.label} back in progress.",
-                lambda: tickets.resume(ws.engine, ws.actor, row.id),
-            )
+            await self.apply(f"{row.label} back in progress.", self.services.resume_ticket, row.id)
 
-    def action_start(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_start(self) -> None:
         """Open → in progress."""
         if row := self._current():
-            ws = self.bc_app.workspace
-            self.apply(
-                f"{row.label} in progress.", lambda: tickets.start(ws.engine, ws.actor, row.id)
-            )
+            await self.apply(f"{row.label} in progress.", self.services.start_ticket, row.id)
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_hold(self) -> None:
         """On hold until a date typed as YYYY-MM-DD."""
         row = self._current()
@@ -273,22 +317,22 @@ class TicketsScreen(FollowUpListScreen):
         if until is None:
             self.notify(f"{text!r} is not a date like 2026-12-01.", severity="error")
             return
-        ws = self.bc_app.workspace
-        self.apply(
+        await self.apply(
             f"{row.label} on hold until {until:%Y-%m-%d}.",
-            lambda: tickets.hold(ws.engine, ws.actor, row.id, until),
+            self.services.hold_ticket,
+            row.id,
+            until,
         )
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_comment(self) -> None:
         """Add a comment."""
         row = self._current()
         if row is None or (body := await self._ask(f"Comment on {row.label}")) is None:
             return
-        ws = self.bc_app.workspace
-        self.apply("Comment added.", lambda: tickets.comment(ws.engine, ws.actor, row.id, body))
+        await self.apply("Comment added.", self.services.comment_ticket, row.id, body)
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_edit(self) -> None:
         """Title, code and description in one form (the previous text stays in the timeline)."""
         row = self._current()
@@ -296,7 +340,7 @@ class TicketsScreen(FollowUpListScreen):
             return
         form = await self.app.push_screen_wait(
             FollowUpForm(
-                "ticket",
+                ItemKind.TICKET,
                 f"Edit {row.label}",
                 title=row.title,
                 code=row.code,
@@ -306,27 +350,22 @@ class TicketsScreen(FollowUpListScreen):
         )
         if form is None:
             return
-        ws = self.bc_app.workspace
-        self.apply(
+        services = self.services
+        await self.apply(
             f"{row.label} saved.",
-            lambda: tickets.edit(
-                ws.engine,
-                ws.actor,
-                row.id,
-                title=form.title,
-                code=form.code,
-                description=form.text,
+            lambda: services.edit_ticket(
+                row.id, title=form.title, code=form.code, description=form.text
             ),
         )
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_resolve(self) -> None:
         """Category, outcome, and for `reprocessed` the later runs that made up for it."""
         row = self._current()
         if row is None or (category := await self._pick_category(row.label)) is None:
             return
         outcome = await self.app.push_screen_wait(
-            PickerDialog[Outcome](
+            PickerDialog[TicketOutcome](
                 f"Resolve {row.label} — outcome",
                 lambda text: [
                     (key, label) for key, label in OUTCOMES if text.lower() in label.lower()
@@ -335,10 +374,9 @@ class TicketsScreen(FollowUpListScreen):
         )
         if outcome is None:
             return
-        ws = self.bc_app.workspace
         run_ids: list[int] = []
-        if outcome == "reprocessed":
-            candidates = tickets.reprocess_candidates(ws.engine, row.id)
+        if outcome == TicketOutcome.REPROCESSED:
+            candidates = await self.io(self.services.reprocess_candidates, row.id)
             if not candidates:
                 self.notify("No later run of a covered job to name.", severity="warning")
                 return
@@ -351,79 +389,83 @@ class TicketsScreen(FollowUpListScreen):
             if not picked:
                 return
             run_ids = picked
-        self.apply(
+        await self.apply(
             f"{row.label} resolved.",
-            lambda: tickets.resolve(
-                ws.engine, ws.actor, row.id, category, outcome, reprocessed_run_ids=run_ids
-            ),
+            self.services.resolve_ticket,
+            row.id,
+            category,
+            outcome,
+            run_ids,
         )
 
-    def action_reopen(self) -> None:
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def action_reopen(self) -> None:
         """Resolved → open."""
         if row := self._current():
-            ws = self.bc_app.workspace
-            self.apply(
-                f"{row.label} reopened.", lambda: tickets.reopen(ws.engine, ws.actor, row.id)
-            )
+            await self.apply(f"{row.label} reopened.", self.services.reopen_ticket, row.id)
 
     def action_toggle_select(self) -> None:
         """Select or unselect the current ticket for a merge and move down."""
-        table = self.query_one(KeyedTable)
+        table = self.table
         key = table.current_key
         if key is None:
             return
         self.selected.symmetric_difference_update({key})
+        self.query_one(TicketTable).selected = frozenset(self.selected)
         mark = Text("*" if key in self.selected else " ", style="bold cyan")
         table.update_cell(str(key), table.ordered_columns[0].key, mark)
         table.action_cursor_down()
+        self.update_header()
         self.refresh_bindings()
 
-    @work
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def action_merge(self) -> None:
         """Merge the selected tickets (and the current one) into the one picked as target,
         after a confirmation. The current ticket is offered first."""
         current = self._current()
         if current is None:
             return
+        rows = dict(self.rows)
         candidates = [current.id, *sorted(i for i in self.selected if i != current.id)]
-        candidates = [i for i in candidates if i in self.rows]
+        candidates = [i for i in candidates if i in rows]
+        entries = [(i, _merge_label(rows[i])) for i in candidates]
 
         def source(text: str) -> list[tuple[int, Text | str]]:
-            entries = [(i, _merge_label(self.rows[i])) for i in candidates]
-            return [e for e in entries if text.lower() in e[1].plain.lower()]
+            return [(i, label) for i, label in entries if text.lower() in label.plain.lower()]
 
         target_id = await self.app.push_screen_wait(
             PickerDialog[int]("Merge into which ticket? The others become part of it.", source)
         )
         if target_id is None:
             return
-        target = self.rows[target_id]
+        target = rows[target_id]
         sources = sorted(set(candidates) - {target.id})
-        labels = ", ".join(self.rows[i].label for i in sources if i in self.rows)
+        labels = ", ".join(rows[i].label for i in sources if i in rows)
         if not await self.app.push_screen_wait(
             ConfirmDialog(f"Merge {labels} into {target.label}?")
         ):
             return
-        ws = self.bc_app.workspace
         self.selected.clear()
-        self.apply(
+        await self.apply(
             f"Merged {labels} into {target.label}.",
-            lambda: tickets.merge(ws.engine, ws.actor, target.id, sources),
+            self.services.merge_tickets,
+            target.id,
+            sources,
         )
 
 
-def _merge_label(row: tickets.TicketRow) -> Text:
+def _merge_label(row: TicketRow) -> Text:
     """'#1  PSA-20931  NAS-REPO01 full…  in progress' for the merge target picker."""
     text = Text(f"{row.label}  ", style="bold")
     if row.code:
         text.append_text(literal(row.code, 20))
         text.append("  ")
     text.append_text(literal(row.title, 60))
-    text.append(f"  {STATE_LABELS.get(row.state, row.state)}", style="dim")
+    text.append(f"  {state_word(row.state)}", style="dim")
     return text
 
 
-def _run_label(run: tickets.RunInfo) -> Text:
+def _run_label(run: RunInfo) -> Text:
     """'2026-11-24  run 12  job (customer)  success' for the reprocessed checklist."""
     text = Text(f"{run.run_day}  run {run.run_id}  ")
     text.append_text(literal(f"{run.job} ({run.customer or 'no customer'})", 60))

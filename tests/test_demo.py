@@ -6,10 +6,13 @@ pinned to a Monday so the queue is the scenario's Monday morning.
 
 from __future__ import annotations
 
+import hashlib
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func
@@ -17,15 +20,17 @@ from sqlmodel import col, select
 
 from backupchecks_tui.database import open_database
 from backupchecks_tui.demo import DemoSummary, build_demo
+from backupchecks_tui.demo import catalogue as demo_catalogue
+from backupchecks_tui.demo.catalogue import CatalogueError, Schedule, catalogue, load
 from backupchecks_tui.demo.generators import (
     DEMO_HEADER,
     GENERATORS,
     UNPARSED_PREFIX,
     DemoObject,
     DemoRun,
-    DemoStatus,
 )
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
+from backupchecks_tui.domain import ParseState, RunStatus, TicketState
 from backupchecks_tui.services import coverage
 from parsers import Outcome, Status, default_registry
 from store.engine import session_scope
@@ -108,13 +113,15 @@ def test_statuses_products_and_object_problems(engine: Engine) -> None:
             select(JobRun.id).where(
                 col(JobRun.object_count) >= 10,
                 col(JobRun.problem_count) == 1,
-                col(JobRun.status) == "failed",
+                col(JobRun.status) == RunStatus.FAILED,
             )
         ).all()
         object_problems = session.exec(
-            select(func.count()).select_from(RunObject).where(col(RunObject.status) != "success")
+            select(func.count())
+            .select_from(RunObject)
+            .where(col(RunObject.status) != RunStatus.SUCCESS)
         ).one()
-    assert {"success", "warning", "failed"} <= statuses
+    assert {RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED} <= statuses
     assert len(products) >= 6
     assert lone_failures, "one VM of a big job failing is part of the scenario"
     assert object_problems > 20
@@ -128,10 +135,14 @@ def test_every_demo_mail_parsed_except_the_deliberate_ones(engine: Engine) -> No
         ).all()
     assert all(mid.endswith("@backupchecks.invalid>") for mid, _, _ in rows)
     assert all(mid.startswith("<demo-") for mid, _, _ in rows)
-    wrong = [(m, s, r) for m, s, r in rows if not m.startswith(UNPARSED_PREFIX) and s != "parsed"]
+    wrong = [
+        (m, s, r)
+        for m, s, r in rows
+        if not m.startswith(UNPARSED_PREFIX) and s != ParseState.PARSED
+    ]
     assert wrong == []
     deliberate = [s for m, s, _ in rows if m.startswith(UNPARSED_PREFIX)]
-    assert deliberate == ["unparsed"] * 3
+    assert deliberate == [ParseState.UNPARSED] * 3
 
 
 def test_mails_carry_the_demo_header(scenario: Scenario) -> None:
@@ -172,7 +183,7 @@ def test_queue_is_a_believable_monday_morning(engine: Engine, built: Built) -> N
         )
         latest = session.exec(select(func.max(MailMessage.sent_at))).one()
     assert old_open == 0
-    assert {"success", "warning", "failed"} <= open_statuses
+    assert {RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED} <= open_statuses
     assert latest is not None
     assert latest <= datetime(2025, 6, 2, 7, 30, tzinfo=UTC)
 
@@ -226,19 +237,19 @@ _NO_WARNING = {"pve-vzdump", "pbs-verify", "pbs-gc"}
 _CASES = [
     (kind, status)
     for kind in sorted(_KIND_PARSER)
-    for status in ("success", "warning", "failed")
-    if not (kind in _NO_WARNING and status == "warning")  # those products have no warning
+    for status in (RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED)
+    if not (kind in _NO_WARNING and status == RunStatus.WARNING)  # no warning in those
 ]
 
 
 @pytest.mark.parametrize(("kind", "status"), _CASES)
-def test_each_generator_parses_with_its_status(kind: str, status: DemoStatus) -> None:
+def test_each_generator_parses_with_its_status(kind: str, status: RunStatus) -> None:
     """Every product builder yields a mail its parser reads, with the status it was given."""
     start = datetime(2025, 6, 1, 22, 0, 3, tzinfo=UTC)
     objects: tuple[DemoObject, ...] = ()
     if kind in {"veeam-backup", "veeam-copy", "veeam-agent", "veeam-m365", "pve-vzdump"}:
         bad = DemoObject("SRV02", status, "Failed to create VM snapshot: timeout")
-        objects = (DemoObject("SRV01"), bad if status != "success" else DemoObject("SRV02"))
+        objects = (DemoObject("SRV01"), bad if status.is_problem else DemoObject("SRV02"))
     elif kind in {"xo-backup", "nakivo"}:
         objects = (DemoObject("vm-a"), DemoObject("vm-b", status, "ENOSPC: no space left"))
     run = DemoRun(
@@ -248,7 +259,7 @@ def test_each_generator_parses_with_its_status(kind: str, status: DemoStatus) ->
         start=start,
         status=status,
         objects=objects,
-        message="" if status == "success" else "Not enough free space on repository",
+        message="Not enough free space on repository" if status.is_problem else "",
     )
     raw = GENERATORS[kind](run)
     assert raw == GENERATORS[kind](run), "builders are deterministic"
@@ -276,8 +287,72 @@ def test_demo_has_the_teams_tickets_and_remarks(engine: Engine, built: Built) ->
         codes = set(session.exec(select(Ticket.code)).all())
         notes = session.exec(select(func.count()).select_from(Remark)).one()
         nas = session.exec(select(Job.id).where(Job.name == "Backup Copy NAS")).one()
-    assert states == ["in_progress", "on_hold", "resolved"]
+    assert states == [TicketState.IN_PROGRESS, TicketState.ON_HOLD, TicketState.RESOLVED]
     assert {"PSA-20931", "PSA-20877"} <= codes
     assert notes == 2
     assert nas is not None
     assert coverage.markers(engine, [nas])[nas] == (True, False)
+
+
+SCENARIO_DIGEST = "b9644c8081f79a804bd806a27d942548171710b5ec1853baca71d94fd90260a0"
+"""SHA-256 of the Message-IDs and bytes of every mail of the scenario of `MONDAY` (UTC).
+
+The demo's catalogue moved from Python to data files (customers.toml, products.toml) with
+this digest unchanged. A change to the catalogue, the scenario or a report builder that
+is meant to change the demo's mails updates it (print the new one from this test)."""
+
+
+def test_the_scenario_mails_are_byte_for_byte_stable(scenario: Scenario) -> None:
+    """The same `today` gives the same mails (and the data files say what the code said)."""
+    digest = hashlib.sha256()
+    for mail in scenario.mails:
+        digest.update(mail.message_id.encode())
+        digest.update(mail.raw)
+    assert len(scenario.mails) == 2093
+    assert digest.hexdigest() == SCENARIO_DIGEST, digest.hexdigest()
+
+
+def test_schedules_read_what_they_label() -> None:
+    """A schedule label of the data files reads back as the schedule it shows."""
+    for job in catalogue().jobs:
+        assert Schedule.parse(job.schedule.label) == job.schedule
+    weekly = Schedule.parse("weekly Mon,Thu 02:00+14:30")
+    assert weekly.days == frozenset({0, 3})
+    assert weekly.label == "weekly Mon,Thu 02:00+14:30"
+    with pytest.raises(CatalogueError, match="unknown schedule"):
+        Schedule.parse("fortnightly 02:00")
+
+
+def _data(name: str) -> dict[str, object]:
+    """A data file of the catalogue, parsed."""
+    path = Path(demo_catalogue.__file__).with_name(name)
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_catalogue_mistakes_name_where_they_are() -> None:
+    """A typo in a data file is refused with the customer and job it is in."""
+    products = _data("products.toml")
+    customers = _data("customers.toml")
+    follow_up = _data("follow_up.toml")
+    assert load(customers, products, follow_up) == catalogue()
+    follow_up["remark"]["pos"]["job"] = "POS-Backups"  # type: ignore[index]
+    with pytest.raises(CatalogueError, match=r"remark.pos: no job 'POS-Backups'"):
+        load(customers, products, follow_up)
+    first = customers["customer"][0]  # type: ignore[index]
+    first["job"][0]["minuets"] = 5
+    with pytest.raises(CatalogueError, match=r"Harbor Dental Group, veeam-backup .*minuets"):
+        load(customers, products)
+    del first["job"][0]["minuets"]
+    first["job"][0]["kind"] = "veeam-backpu"
+    with pytest.raises(CatalogueError, match="unknown product 'veeam-backpu'"):
+        load(customers, products)
+    first["job"][0]["kind"] = "veeam-backup"
+    first["job"][0]["issue"] = [{"status": "warning", "message": "{no_such_text}"}]
+    with pytest.raises(CatalogueError, match="no_such_text"):
+        load(customers, products)
+    first["job"][0]["issue"] = [{"status": "success", "message": "fine"}]
+    with pytest.raises(CatalogueError, match="'warning' or 'failed'"):
+        load(customers, products)
+    products["product"]["veeam-backup2"] = {"sender": "x@{domain}", "identity": "sender"}  # type: ignore[index]
+    with pytest.raises(CatalogueError, match="veeam-backup2: no report builder"):
+        load(customers, products)

@@ -60,6 +60,14 @@ def test_the_cached_build_names_what_it_depends_on(built: tuple[Path, Path]) -> 
     assert "Europe_Amsterdam" in path.name
 
 
+def test_the_fingerprint_covers_the_catalogue_data() -> None:
+    """A changed data file of the demo catalogue builds afresh, as changed code does."""
+    names = {(p.parent.name, p.name) for p in cache.sources()}
+    data = {("demo", name) for name in ("customers.toml", "products.toml", "follow_up.toml")}
+    assert data | {("demo", "scenario.py")} <= names
+    assert ("reports", "veeam.py") in names
+
+
 def test_a_new_week_replaces_the_old_build(built: tuple[Path, Path], tmp_path: Path) -> None:
     _folder, path = built
     old = tmp_path / path.name

@@ -31,6 +31,7 @@ from store.engine import session_scope
 from store.models import MailMessage
 from tests.mailfactory import SyntheticParser, synthetic_mail
 from tests.servers.dovecot import DovecotServer
+from tests.uihelpers import settle
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 _users = itertools.count(1)
@@ -355,11 +356,10 @@ async def test_fetch_key_in_the_app(
     monkeypatch.setenv(PASSWORD_ENV, mailbox.password)
     app = BackupChecksApp(bind(Workspace(engine, Actor("olga", Role.OPERATOR), config, "t")))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert app.check_action("fetch", ()) is True
         await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         # the synthetic parser is not among the built-in ones: mails arrive unparsed
         assert stored(engine) == 4
     engine.dispose()

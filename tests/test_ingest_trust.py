@@ -342,20 +342,20 @@ async def test_the_inbox_shows_the_error_mail_with_its_reason(tmp_path: Path) ->
     from screens.app import BackupChecksApp
     from screens.inbox import InboxScreen
     from screens.widgets.tables import KeyedTable
-    from tests.uihelpers import workspace
+    from tests.uihelpers import settle, workspace
 
     ws = workspace(tmp_path, [synthetic_mail(0), hostile_mail("date"), synthetic_mail(2)])
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         table = app.screen.query_one("#mails", KeyedTable)
         assert table.row_count == 1
         state = table.get_row_at(0)[1]
         assert isinstance(state, Text) and state.plain == "error"
-        await pilot.pause()
+        await settle(pilot)
         log = app.screen.query_one("#mail-text", RichLog)
         shown = " ".join(strip.text for strip in log.lines)
         assert "State:   error" in shown

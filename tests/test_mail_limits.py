@@ -24,7 +24,7 @@ from screens.inbox import InboxScreen
 from screens.widgets.tables import KeyedTable
 from store.engine import session_scope
 from store.models import MailMessage
-from tests.uihelpers import workspace
+from tests.uihelpers import settle, workspace
 
 
 def _mail(subject: str, body: str, sender: str = "root@pve1.synthetic.invalid") -> bytes:
@@ -105,15 +105,14 @@ async def test_deep_and_huge_mails_open_in_the_inbox(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("6")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         table = app.screen.query_one("#mails", KeyedTable)
         assert table.row_count == 2
         for row in range(2):
             table.move_cursor(row=row)
             await pilot.press("enter")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             log = app.screen.query_one("#mail-text", RichLog)
             assert log.lines  # the mail is shown
         assert app.is_running

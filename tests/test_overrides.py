@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from backupchecks_tui.errors import PermissionDenied
 from backupchecks_tui.roles import Actor, Role
+from backupchecks_tui.services import audit_log
 from backupchecks_tui.services import overrides as ov
 from backupchecks_tui.services.overrides import ObjectFacts, Rule, RunFacts
 from backupchecks_tui.views.overrides import OverrideSpec
@@ -400,17 +401,16 @@ def test_lifecycle_roles_listing_and_audit(engine: Engine) -> None:
     assert (run.status, run.override_id) == ("success", None)
     assert run.override_reason.startswith(f"override #{first}:")
     with pytest.raises(PermissionDenied, match="audit"):
-        ov.audit_entries(engine, OPERATOR)
-    entries = ov.audit_entries(engine, ADMIN)
+        audit_log.audit_log(engine, OPERATOR)
+    entries = audit_log.audit_log(engine, ADMIN)
     assert [e.action for e in reversed(entries)] == [
-        "override.create",
-        "override.apply",
-        "override.create",
-        "override.edit",
-        "override.disable",
-        "override.delete",
+        "Override created",
+        "Override applied to runs",
+        "Override created",
+        "Override edited",
+        "Override disabled",
+        "Override deleted",
     ]
     assert {e.at for e in entries} == {NOW}
-    edit = json.loads(entries[2].details)
-    assert (edit["before"]["scope"], edit["after"]["scope"]) == ("all", "job")
-    assert json.loads(entries[0].details)["match"] == "warning or failed · object 'VM01'"
+    assert "scope: all → job" in entries[2].details
+    assert "match: warning or failed · object 'VM01'" in entries[0].details

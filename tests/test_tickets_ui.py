@@ -13,8 +13,9 @@ import time_machine
 from rich.text import Text
 from sqlmodel import Session, select
 from textual.pilot import Pilot
-from textual.widgets import RichLog
+from textual.widgets import OptionList, RichLog
 
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Actor, Role
 from backupchecks_tui.services import remarks, tickets
@@ -26,7 +27,7 @@ from screens.forms import FollowUpForm, PickerDialog
 from screens.widgets.tables import KeyedTable
 from store.models import Job
 from tests.mailfactory import synthetic_mail
-from tests.uihelpers import workspace
+from tests.uihelpers import settle, workspace
 
 SnapCompare = Callable[..., bool]
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -53,16 +54,16 @@ async def answer(pilot: Pilot[None], text: str) -> None:
     """Type `text` into the open prompt and confirm."""
     assert isinstance(pilot.app.screen, PromptDialog)
     await pilot.press(*text, "enter")
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 async def pick(pilot: Pilot[None], text: str) -> None:
     """Type `text` into the open fuzzy picker and take the best entry."""
     assert isinstance(pilot.app.screen, PickerDialog)
     await pilot.press(*text)
-    await pilot.pause(0.05)
+    await settle(pilot)
     await pilot.press("enter")
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 async def fill(pilot: Pilot[None], *, title: str = "", text: str = "") -> None:
@@ -74,7 +75,7 @@ async def fill(pilot: Pilot[None], *, title: str = "", text: str = "") -> None:
     for index, line in enumerate(text.split("\n")):
         await pilot.press(*(["enter"] if index else []), *line)
     await pilot.press("ctrl+s")
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 def detail_text(app: BackupChecksApp, pane: str) -> str:
@@ -94,9 +95,9 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pick(pilot, "job-a")
         await fill(pilot, title="job-a fails every night", text="The *repository* is full")
         rows = tickets.list_tickets(ws.engine, "all")
@@ -105,27 +106,27 @@ async def test_ticket_lifecycle_by_keyboard(tmp_path: Path) -> None:
         assert rows[0].description == "The *repository* is full"
         assert "s" in active_keys(app) and "o" not in active_keys(app)
         await pilot.press("s")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("h")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await answer(pilot, "2099-01-01")
         await pilot.press("c")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await answer(pilot, "vendor says *fixed*")
         await pilot.press("x")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pick(pilot, "vendor bug")  # a new category: what was typed
         await pick(pilot, "false")
         ticket = tickets.ticket_detail(ws.engine, rows[0].id).ticket
         assert (ticket.state, ticket.close_outcome) == ("resolved", "false_alarm")
         await pilot.press("F")  # active → resolved
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("o")
-        await pilot.pause(0.1)
+        await settle(pilot)
         kinds = [e.kind for e in tickets.ticket_detail(ws.engine, rows[0].id).timeline]
         assert kinds == ["opened", "started", "put_on_hold", "comment", "resolved", "reopened"]
         await pilot.press("F")  # resolved → all: the reopened ticket is back in view
-        await pilot.pause(0.1)
+        await settle(pilot)
         shown = detail_text(app, "#tickets-detail")
         assert "vendor says *fixed*" in shown and "olga" in shown and "reopened" in shown
 
@@ -140,14 +141,16 @@ async def test_merge_target_is_picked_from_the_selection(tmp_path: Path) -> None
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
-        await pilot.press("space", "space", "space", "M")
-        await pilot.pause(0.1)
+        await settle(pilot)
+        await pilot.press("space", "space", "space")
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
         await pick(pilot, "bravo")
         assert isinstance(app.screen, ConfirmDialog)
         assert app.screen.question == "Merge #1, #3 into #2?"
         await pilot.press("y")
-        await pilot.pause(0.2)
+        await settle(pilot)
     assert tickets.ticket_detail(ws.engine, made[1].id).merged_from == (1, 3)
 
 
@@ -160,23 +163,23 @@ async def test_merge_two_tickets_by_keyboard(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await settle(pilot)
         table = app.screen.query_one(KeyedTable)
         assert table.current_key == second.id
         assert "M" not in active_keys(app)
         await pilot.press("space")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert table.current_key == first.id
         assert "M" in active_keys(app)
         await pilot.press("M")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert isinstance(app.screen, PickerDialog)  # the target: the current one first
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "#2 into #1" in app.screen.question
         await pilot.press("y")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.row_count == 1
     merged = tickets.ticket_detail(ws.engine, first.id)
     assert merged.merged_from == (second.number,)
@@ -192,14 +195,14 @@ async def test_viewer_reads_but_cannot_act(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert app.screen.query_one(KeyedTable).row_count == 1
         assert not {"n", "s", "c", "x", "E", "M", "space"} & active_keys(app)
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert not isinstance(app.screen, PromptDialog)
         await pilot.press("4")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert app.screen.query_one(KeyedTable).row_count == 1
         assert not {"n", "x", "o"} & active_keys(app)
 
@@ -210,17 +213,100 @@ async def test_remark_created_and_resolved(tmp_path: Path) -> None:
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("4")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await settle(pilot)
         await pick(pilot, "job-b")
         await fill(pilot, text="planned maintenance\nuntil Friday")
         found = remarks.list_remarks(ws.engine, "all")
         assert [r.body for r in found] == ["planned maintenance\nuntil Friday"]
         assert "until Friday" in detail_text(app, "#remarks-detail")
         await pilot.press("x")
-        await pilot.pause(0.1)
+        await settle(pilot)
     assert not remarks.list_remarks(ws.engine, "all")[0].active
+
+
+async def test_scope_picker_searches_off_the_event_loop(tmp_path: Path) -> None:
+    """Typing in the scope picker asks the facade in a thread worker (the autouse loop
+    guard fails any SQL from the event loop) and shows the matches when they arrive; the
+    same for adding a scope to a ticket."""
+    ws = workspace(tmp_path, mails())
+    tickets.open_ticket(ws.engine, ws.actor, "seen", scopes=[job_scope(ws, "job-a")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        for key in ("n", "plus"):
+            await pilot.press(key)
+            await settle(pilot)
+            picker = app.screen
+            assert isinstance(picker, PickerDialog)
+            await pilot.press(*"job-b")
+            await settle(pilot)
+            options = picker.query_one(OptionList)
+            shown = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+            assert shown and "job-b" in shown[0]
+            assert not any("job-a" in line for line in shown)
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+async def test_enter_before_the_search_answers_takes_its_best_match(tmp_path: Path) -> None:
+    """Typing and enter at once: the picker waits for the newest results, then picks."""
+    ws = workspace(tmp_path, mails())
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"job-b", "enter")  # no wait between the text and enter
+        await settle(pilot)
+        assert isinstance(app.screen, FollowUpForm)
+        assert "job-b" in app.screen.fixed_scope
+
+
+async def test_cursor_stays_on_the_ticket_across_reloads(tmp_path: Path) -> None:
+    """A new ticket made elsewhere and the data-changed signal reload the list: the cursor
+    stays on the ticket it was on, whose detail is shown."""
+    ws = workspace(tmp_path, mails())
+    first = tickets.open_ticket(ws.engine, ws.actor, "first", scopes=[job_scope(ws, "job-a")])
+    tickets.open_ticket(ws.engine, ws.actor, "second", scopes=[job_scope(ws, "job-b")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        table = app.screen.query_one(KeyedTable)
+        assert table.current_key == first.id
+        tickets.open_ticket(ws.engine, OPERATOR, "third", scopes=[job_scope(ws, "job-a")])
+        app.changed(Changed.TICKETS)
+        await settle(pilot)
+        assert table.row_count == 3
+        assert table.current_key == first.id
+        assert "first" in detail_text(app, "#tickets-detail")
+
+
+async def test_open_item_shows_a_ticket_the_filters_hide(tmp_path: Path) -> None:
+    """open_item on a resolved ticket: the filters are cleared and the cursor lands on it."""
+    ws = workspace(tmp_path, mails())
+    done = tickets.open_ticket(ws.engine, ws.actor, "done", scopes=[job_scope(ws, "job-a")])
+    tickets.resolve(ws.engine, ws.actor, done.id, "storage full", "false_alarm")
+    tickets.open_ticket(ws.engine, ws.actor, "open one", scopes=[job_scope(ws, "job-b")])
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.screen.query_one(KeyedTable).row_count == 1
+        app.open_item("ticket", done.id)
+        await settle(pilot)
+        table = app.screen.query_one(KeyedTable)
+        assert table.row_count == 2
+        assert table.current_key == done.id
+        assert "storage full" in detail_text(app, "#tickets-detail")
 
 
 def job_flags(app: BackupChecksApp, job: str) -> str:
@@ -241,20 +327,26 @@ async def test_markers_follow_active_tickets_and_remarks(tmp_path: Path) -> None
     remark = remarks.add_remark(ws.engine, ws.actor, "r", [scope])
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert "🎫" in job_flags(app, "job-a") and "💬" in job_flags(app, "job-a")
         assert "🎫" not in job_flags(app, "job-b")
-        await pilot.press("3", "x")  # resolve the ticket by keyboard: false alarm
-        await pilot.pause(0.1)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("x")  # resolve the ticket by keyboard: false alarm
+        await settle(pilot)
         await pilot.press("enter")  # enter on the empty box closes nothing
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert isinstance(app.screen, PickerDialog)
         await pick(pilot, "storage")  # a suggested category: "storage full"
         await pick(pilot, "false")
-        await pilot.press("4", "x")  # and the remark
-        await pilot.pause(0.1)
-        await pilot.press("1", "ctrl+r")  # Run Checks does not reload on its own yet
-        await pilot.pause(0.2)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("x")  # and the remark
+        await settle(pilot)
+        await pilot.press("1")  # Run Checks reloads on the data-changed signal
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
         assert "🎫" not in job_flags(app, "job-a") and "💬" not in job_flags(app, "job-a")
     closed = tickets.ticket_detail(ws.engine, ticket.id).ticket
     assert (closed.state, closed.close_category) == ("resolved", "storage full")
@@ -304,8 +396,10 @@ def test_tickets_list_and_detail_snapshot(snap_compare: SnapCompare, snap_ws: Wo
     """The Tickets list with the first ticket's detail and timeline."""
 
     async def go(pilot: Pilot[None]) -> None:
-        await pilot.press("3", "j")  # the newest (#2) is on top; #1 has the timeline
-        await pilot.pause(0.2)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("j")  # the newest (#2) is on top; #1 has the timeline
+        await settle(pilot)
 
     app = BackupChecksApp(bind(snap_ws))
     assert snap_compare(app, terminal_size=(160, 40), run_before=go)
@@ -317,7 +411,7 @@ def test_remarks_list_snapshot(snap_compare: SnapCompare, snap_ws: Workspace) ->
 
     async def go(pilot: Pilot[None]) -> None:
         await pilot.press("4")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     app = BackupChecksApp(bind(snap_ws))
     assert snap_compare(app, terminal_size=(160, 40), run_before=go)

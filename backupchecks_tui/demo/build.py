@@ -20,8 +20,10 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from backupchecks_tui.database import open_database
+from backupchecks_tui.demo.catalogue import catalogue
 from backupchecks_tui.demo.follow_up import seed_follow_up
 from backupchecks_tui.demo.scenario import Scenario, build_scenario
+from backupchecks_tui.domain import ParseState
 from backupchecks_tui.ingest.pipeline import Origin, Pipeline
 from backupchecks_tui.services import customers as customer_service
 from parsers import default_registry
@@ -81,7 +83,7 @@ def build_demo(
             if progress is not None:
                 progress(done, total)
         reviewed = mark_reviewed(engine, scenario.today, zone)
-        seed_follow_up(engine, scenario.today, zone)
+        seed_follow_up(engine, scenario.today, zone, catalogue().follow_up)
         return _summary(engine, new, reviewed, clock.perf_counter() - started)
     finally:
         engine.dispose()
@@ -148,7 +150,9 @@ def _summary(engine: Engine, new: int, reviewed: int, seconds: float) -> DemoSum
     """The totals of the database after a build."""
     with session_scope(engine) as session:
         unparsed = session.execute(
-            select(func.count(col(MailMessage.id))).where(col(MailMessage.parse_state) != "parsed")
+            select(func.count(col(MailMessage.id))).where(
+                col(MailMessage.parse_state) != ParseState.PARSED
+            )
         ).scalar_one()
         jobs, runs = queue_totals(session, QueueFilter())
         return DemoSummary(

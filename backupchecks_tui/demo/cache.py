@@ -3,10 +3,11 @@
 Building the demo (2,000 mails through the real import path) takes seconds; a copy of a
 built one takes milliseconds. The cached build is named by everything it depends on — the
 app version, a fingerprint of the code that makes it (ingest, parsers, services, store,
-the scenario), the demo's Monday and the time zone — so a new version, a changed parser or
-a new week builds afresh, and older builds are removed. Each demo works on its own copy
-in a temp folder named with its process id: removed on exit (`q`, SIGHUP, SIGTERM) and,
-should a process die without that, swept by the next demo.
+the scenario) and of the catalogue's data files, the demo's Monday and the time zone — so
+a new version, a changed parser or catalogue or a new week builds afresh, and older
+builds are removed. Each demo works on its own copy in a temp folder named with its
+process id: removed on exit (`q`, SIGHUP, SIGTERM) and, should a process die without
+that, swept by the next demo.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ COPY_PREFIX = "backupchecks-demo-"
 """Temp folders of running demos: `backupchecks-demo-<pid>-<random>`."""
 
 _SOURCES = ("backupchecks_tui", "parsers", "store")
+_SOURCE_SUFFIXES = frozenset({".py", ".toml", ".json"})  # code and package data
 _STALE_UNNAMED_SECONDS = 12 * 3600  # folders of older versions carry no pid
 
 
@@ -40,14 +42,24 @@ def cache_dir() -> Path:
     return user_cache_path(APP_NAME) / "demo"
 
 
+def sources() -> list[Path]:
+    """The files a demo build depends on: the code and the data files (the catalogue)."""
+    root = Path(__file__).resolve().parents[2]
+    return sorted(
+        path
+        for package in _SOURCES
+        for path in (root / package).rglob("*")
+        if path.suffix in _SOURCE_SUFFIXES and path.is_file()
+    )
+
+
 def fingerprint() -> str:
-    """The app version and a hash of the code a demo build depends on."""
+    """The app version and a hash of the code and data a demo build depends on."""
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
-    for package in _SOURCES:
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+    for path in sources():
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
     try:
         app_version = version(APP_NAME)
     except PackageNotFoundError:  # running from a source tree that is not installed

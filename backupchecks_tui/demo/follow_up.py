@@ -2,6 +2,8 @@
 
 Made through the ticket and remark services (so timelines, links and audit are real), at
 times before the demo's Monday 07:30, once: a second build finds them and adds nothing.
+Their texts and the jobs they are about are data (`follow_up.toml`, passed in as `texts`
+by the build); who opens them when and what happened to them since is here.
 """
 
 from __future__ import annotations
@@ -51,26 +53,28 @@ def _problem_runs(engine: Engine, job_id: int, limit: int) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
-def seed_follow_up(engine: Engine, today: date, zone: tzinfo) -> int:
-    """Open the demo's tickets and remarks unless there are tickets already; how many made."""
+def seed_follow_up(
+    engine: Engine, today: date, zone: tzinfo, texts: dict[str, dict[str, str]]
+) -> int:
+    """Open the demo's tickets and remarks unless there are tickets already; how many made.
+
+    `texts` are the fields of follow_up.toml by key (the catalogue's `follow_up`).
+    """
     with read_scope(engine) as session:
         if session.exec(select(Ticket.id).limit(1)).first() is not None:
             return 0
     monday = datetime.combine(today, time(7, 30), zone)
     made = 0
-    if (nas := _job(engine, "Riverside Care Home", "Backup Copy NAS")) is not None:
+    nas_text, vms_text, clinic_text = texts["nas"], texts["snapshots"], texts["vss"]
+    if (nas := _job(engine, nas_text["customer"], nas_text["job"])) is not None:
         runs = _problem_runs(engine, nas.id, 3)
         opened = monday - timedelta(days=2, hours=-1)
         ticket = tickets.open_ticket(
             engine,
             ANNA,
-            "NAS-REPO01 full: Backup Copy NAS fails",
-            code="PSA-20931",
-            description=(
-                "The copy repository **NAS-REPO01** has 96 GB free; a copy needs ~410 GB.\n\n"
-                "- [x] clean up old restore points\n"
-                "- [ ] customer to approve two extra 8 TB disks\n"
-            ),
+            nas_text["title"],
+            code=nas_text["code"],
+            description=nas_text["description"],
             scopes=[ScopeSpec.job(nas.id)],
             run_ids=runs[:1],
             now=opened,
@@ -80,21 +84,21 @@ def seed_follow_up(engine: Engine, today: date, zone: tzinfo) -> int:
             engine,
             ANNA,
             ticket.id,
-            "Quote for two disks sent to the customer; waiting for approval.",
+            nas_text["comment"],
             now=opened + timedelta(hours=3),
         )
         for run_id in runs[1:]:
             tickets.link_run(engine, BRAM, ticket.id, run_id, now=monday - timedelta(hours=1))
         made += 1
-    if (vms := _job(engine, "Zorggroep De Linde", "Productie VMs")) is not None:
+    if (vms := _job(engine, vms_text["customer"], vms_text["job"])) is not None:
         opened = monday - timedelta(hours=9)
         ticket = tickets.open_ticket(
             engine,
             BRAM,
-            "LND-APP07: snapshot timeouts",
-            code="PSA-20877",
-            description="vCenter case 0345-22 opened; VMware asks for logs after the next run.",
-            scopes=[ScopeSpec.object(vms.id, "LND-APP07")],
+            vms_text["title"],
+            code=vms_text["code"],
+            description=vms_text["description"],
+            scopes=[ScopeSpec.object(vms.id, vms_text["object"])],
             run_ids=_problem_runs(engine, vms.id, 1),
             now=opened,
         )
@@ -103,13 +107,13 @@ def seed_follow_up(engine: Engine, today: date, zone: tzinfo) -> int:
             engine, BRAM, ticket.id, monday + timedelta(days=14), now=opened + timedelta(hours=1)
         )
         made += 1
-    if (clinic := _job(engine, "Aurora Clinics", "Clinic Servers")) is not None:
+    if (clinic := _job(engine, clinic_text["customer"], clinic_text["job"])) is not None:
         opened = monday - timedelta(days=8)
         ticket = tickets.open_ticket(
             engine,
             ANNA,
-            "AUR-EHR-DB: SQL VSS writer warning",
-            scopes=[ScopeSpec.object(clinic.id, "AUR-EHR-DB")],
+            clinic_text["title"],
+            scopes=[ScopeSpec.object(clinic.id, clinic_text["object"])],
             now=opened,
         )
         tickets.resolve(
@@ -121,23 +125,23 @@ def seed_follow_up(engine: Engine, today: date, zone: tzinfo) -> int:
             now=opened + timedelta(days=1),
         )
         made += 1
-    if (pos := _job(engine, "Lakeside Hotel & Spa", "POS-Backup")) is not None:
+    pos_text, hours_text = texts["pos"], texts["clinic_hours"]
+    if (pos := _job(engine, pos_text["customer"], pos_text["job"])) is not None:
         remarks.add_remark(
             engine,
             BRAM,
-            "POS till server is being replaced this week: no POS-Backup reports until "
-            "Wednesday. Call the front office before escalating.",
+            pos_text["body"],
             [ScopeSpec.job(pos.id)],
             now=monday - timedelta(days=3),
         )
         made += 1
-    if clinic is not None and clinic.customer_id is not None:
+    hours = _job(engine, hours_text["customer"], hours_text["job"])
+    if hours is not None and hours.customer_id is not None:
         remarks.add_remark(
             engine,
             ANNA,
-            "Aurora Clinics: no restores or changes during clinic hours (08:00-18:00) "
-            "without the practice manager.",
-            [ScopeSpec.customer(clinic.customer_id)],
+            hours_text["body"],
+            [ScopeSpec.customer(hours.customer_id)],
             now=monday - timedelta(days=20),
         )
         made += 1

@@ -9,8 +9,7 @@ from backupchecks_tui.api.app import FetchProgress
 from backupchecks_tui.facade.base import Bound
 from backupchecks_tui.ingest import service
 from backupchecks_tui.roles import Action
-from backupchecks_tui.services import coverage, missed
-from backupchecks_tui.services import overrides as override_service
+from backupchecks_tui.services import audit_log, coverage, missed
 from backupchecks_tui.views.app import AuditEntry, FetchSummary, SessionInfo
 
 
@@ -73,15 +72,5 @@ class AppFacade(Bound):
         return coverage.markers(self.engine, job_ids)
 
     def audit_log(self, limit: int = 500) -> list[AuditEntry]:
-        """Admin: the audit log, newest first."""
-        return [
-            AuditEntry(
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                entity=event.entity,
-                entity_id=event.entity_id,
-                details=event.details,
-            )
-            for event in override_service.audit_entries(self.engine, self.actor, limit)
-        ]
+        """Admin: every audited action, newest first, in words."""
+        return audit_log.audit_log(self.engine, self.actor, limit)

@@ -1,11 +1,15 @@
-"""The audit trail: one row per role-relevant action, with details as JSON."""
+"""The audit trail: one row per role-relevant action, with details as JSON.
+
+`services.audit_log` lists it for the Audit view; every action recorded here needs its
+words there (a test reads the services for the action names).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backupchecks_tui.roles import Actor
 from store.models import AuditEvent
@@ -30,9 +34,3 @@ def record(
     )
     session.add(event)
     return event
-
-
-def recent(session: Session, limit: int = 200) -> list[AuditEvent]:
-    """The newest audit entries first."""
-    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
-    return list(session.exec(query))

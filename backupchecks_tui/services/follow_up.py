@@ -17,11 +17,12 @@ from typing import Literal
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import checks
 from backupchecks_tui.services.coverage import fuzzy_score
-from backupchecks_tui.services.tickets import OwnerKind
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.services.item_base import OwnerKind
+from backupchecks_tui.views.items import ScopeChoice, ScopeSpec
 from store.engine import read_scope
 from store.models import Customer, Job, RunLink
 
@@ -137,14 +138,6 @@ def _customer_id(engine: Engine, job_id: int) -> int | None:
         return session.exec(select(Job.customer_id).where(Job.id == job_id)).first()
 
 
-@dataclass(frozen=True)
-class ScopeChoice:
-    """A customer or job a new ticket or remark can cover, with the name people know."""
-
-    spec: ScopeSpec
-    label: str
-
-
 def scope_choices(engine: Engine, text: str = "", *, limit: int = 50) -> list[ScopeChoice]:
     """Customers and jobs whose name fuzzy-matches `text`, best first (customers on ties)."""
     with read_scope(engine) as session:
@@ -198,7 +191,7 @@ def linked_run_counts(engine: Engine, kind: OwnerKind, ids: Sequence[int]) -> di
     """How many runs are linked to each ticket (or remark) of `ids`, in one statement."""
     if not ids:
         return {}
-    owner = col(RunLink.ticket_id) if kind == "ticket" else col(RunLink.remark_id)
+    owner = col(RunLink.ticket_id) if kind == ItemKind.TICKET else col(RunLink.remark_id)
     with read_scope(engine) as session:
         rows = session.exec(
             select(owner, func.count()).where(owner.in_(list(ids))).group_by(owner)

@@ -7,45 +7,33 @@ it back, and assigning a sender to a customer adds a mapping rule.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Engine, update
 from sqlalchemy import select as select_columns
 from sqlmodel import col, func, or_, select
 
+from backupchecks_tui.domain import ParseState
 from backupchecks_tui.errors import NotFound
-from backupchecks_tui.ingest.pipeline import Pipeline
+from backupchecks_tui.ingest.pipeline import Pipeline, raw_message
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.safe_text import storable
 from backupchecks_tui.services import audit, customers
 from backupchecks_tui.services.checks import REUSED_ID_NOTE
 from backupchecks_tui.services.mail_body import raw_as_text, readable_body
 from backupchecks_tui.services.reparse import reparse
+from backupchecks_tui.views.admin import INBOX_STATES, InboxRow
 from store.engine import read_scope, session_scope
 from store.models import MailMessage
 
-INBOX_STATES = frozenset({"unparsed", "ignored", "error"})
 PAGE = 500
 MAX_HEADER = 2_000
 """Characters of one header line shown above the body."""
 
 
-@dataclass(frozen=True)
-class InboxRow:
-    """One mail in the inbox list."""
-
-    id: int
-    state: str
-    sender: str
-    subject: str
-    sent_at: datetime | None
-    reason: str
-    parser: str
-
-
 def list_mails(
-    engine: Engine, states: frozenset[str] = INBOX_STATES, text: str = "", limit: int = PAGE
+    engine: Engine, states: Iterable[str] = INBOX_STATES, text: str = "", limit: int = PAGE
 ) -> tuple[list[InboxRow], int]:
     """Newest inbox mails first (at most `limit`) and how many there are in all."""
     # Only the listed columns: a page of 500 mails must not load 500 raw messages and
@@ -128,7 +116,7 @@ def ignore_mails(engine: Engine, actor: Actor, mail_ids: list[int], reason: str)
         result = session.execute(
             update(MailMessage)
             .where(col(MailMessage.id).in_(mail_ids))
-            .values(parse_state="ignored", parse_reason=note)
+            .values(parse_state=ParseState.IGNORED, parse_reason=note)
         )
         for mail_id in mail_ids:
             audit.record(session, actor, "inbox.ignore", "mail", mail_id, reason=reason)
@@ -154,3 +142,14 @@ def assign_sender(engine: Engine, actor: Actor, mail_id: int, customer_name: str
             session, actor, "customer.rule", "customer", customer.id, domain=domain, mail=mail_id
         )
         return domain
+
+
+def export_mail(engine: Engine, mail_id: int, path: Path) -> int:
+    """Write the original message `mail_id` byte for byte to `path`; bytes written."""
+    with read_scope(engine) as session:
+        mail = session.get(MailMessage, mail_id)
+        if mail is None:
+            raise NotFound(f"There is no mail with id {mail_id}.")
+        raw = raw_message(mail)
+    path.write_bytes(raw)
+    return len(raw)

@@ -25,7 +25,8 @@ from backupchecks_tui.database import denied_by_database
 from backupchecks_tui.errors import NotFound, PermissionDenied
 from backupchecks_tui.roles import Action, Actor, Role, require
 from backupchecks_tui.services import audit
-from store.engine import read_connection, session_scope
+from backupchecks_tui.views.admin import OperatorView
+from store.engine import read_connection, read_scope, session_scope
 from store.models import Operator
 
 GROUPS: dict[Role, str] = {
@@ -36,6 +37,7 @@ GROUPS: dict[Role, str] = {
 """The PostgreSQL group role of each role (created by migration 0004)."""
 
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+"""Strength of a role: the weaker of the app's and the database's wins."""
 REGISTRATION_LOCK = 0x6263_6F70_6572_6174  # "bcoperat": advisory lock key
 
 
@@ -232,7 +234,8 @@ def set_role(engine: Engine, actor: Actor, login: str, role: Role) -> Operator:
         return op
 
 
-def list_operators(engine: Engine) -> list[Operator]:
+def list_operators(engine: Engine) -> list[OperatorView]:
     """All operators by login."""
-    with session_scope(engine) as session:
-        return list(session.exec(select(Operator).order_by(col(Operator.login))))
+    with read_scope(engine) as session:
+        rows = session.exec(select(Operator).order_by(col(Operator.login)))
+        return [OperatorView(op.id or 0, op.login, Role(op.role)) for op in rows]

@@ -2,94 +2,46 @@
 
 A remark has a body, scopes, linked runs, created at/by and resolved at/by; it is active
 until resolved and can be reopened. Scopes, run links and the timeline work as for
-tickets (helpers in `services.tickets`). Every change checks the role, locks the row,
-records a timeline event and an audit entry, in one transaction.
+tickets (`services.scopes`, `links`, `timeline`). Every change checks the role, locks the
+row, records a timeline event and an audit entry, in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine
 from sqlmodel import Session, col, select
 
+from backupchecks_tui.domain import ItemKind, LinkKind
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.roles import Action, Actor, require
 from backupchecks_tui.services import audit
-from backupchecks_tui.services.tickets import (
+from backupchecks_tui.services.item_base import (
     InvalidInput,
-    LinkedRun,
     Owner,
-    ScopeView,
-    StateFilter,
-    TimelineEntry,
     TransitionRefused,
-    add_event,
-    add_run_links,
+    clock,
+    text_like,
+)
+from backupchecks_tui.services.links import add_run_links, linked_runs, run_details
+from backupchecks_tui.services.scopes import (
     add_scope_to,
     add_scopes,
-    clock,
-    linked_runs,
     require_scopes,
-    run_details,
     scope_conditions,
     scope_summary,
     scope_views,
-    text_like,
-    timeline,
 )
-from backupchecks_tui.views.items import ScopeSpec
+from backupchecks_tui.services.timeline import add_event, timeline
+from backupchecks_tui.views.items import RemarkDetail, RemarkRow, RemarkView, ScopeSpec, StateFilter
 from store.engine import read_scope, session_scope
 from store.models import Remark
 
 _BODY_MAX = 100_000
-
-
-@dataclass(frozen=True)
-class RemarkView:
-    """A remark's own fields; `state` is "active" or "resolved"."""
-
-    id: int
-    body: str
-    created_at: datetime
-    created_by: str
-    resolved_at: datetime | None
-    resolved_by: str
-
-    @property
-    def state(self) -> str:
-        """ "active" until resolved, then "resolved"."""
-        return "active" if self.resolved_at is None else "resolved"
-
-    @property
-    def active(self) -> bool:
-        """Whether the remark still covers its scopes."""
-        return self.resolved_at is None
-
-    @property
-    def summary(self) -> str:
-        """The first non-empty line of the body, for lists and pickers."""
-        return next((line.strip() for line in self.body.splitlines() if line.strip()), "")
-
-
-@dataclass(frozen=True)
-class RemarkRow(RemarkView):
-    """A remark in a list, with its scopes in one line."""
-
-    scope_summary: str
-
-
-@dataclass(frozen=True)
-class RemarkDetail:
-    """Everything a remark's detail view shows (timeline newest last)."""
-
-    remark: RemarkView
-    scopes: tuple[ScopeView, ...]
-    runs: tuple[LinkedRun, ...]
-    timeline: tuple[TimelineEntry, ...]
 
 
 def remark_active() -> ColumnElement[bool]:
@@ -136,10 +88,12 @@ def add_remark(
         session.add(remark)
         session.flush()
         assert remark.id is not None
-        owner = Owner("remark", remark.id)
+        owner = Owner(ItemKind.REMARK, remark.id)
         add_scopes(session, owner, scopes)
         add_event(session, owner, "opened", actor.login, moment)
-        runs = add_run_links(session, owner, run_ids, kind="linked", by=actor.login, at=moment)
+        runs = add_run_links(
+            session, owner, run_ids, kind=LinkKind.LINKED, by=actor.login, at=moment
+        )
         for run in runs:
             add_event(session, owner, "linked_run", actor.login, moment, **run_details(run))
         audit.record(session, actor, "remark.add", "remark", remark.id, runs=len(runs))
@@ -171,7 +125,7 @@ def _change(
         if done is not None:
             kind, details = done
             session.add(remark)
-            add_event(session, Owner("remark", remark_id), kind, actor.login, now, **details)
+            add_event(session, Owner(ItemKind.REMARK, remark_id), kind, actor.login, now, **details)
             audit.record(session, actor, f"remark.{action}", "remark", remark_id, **details)
         session.flush()
         return remark_view(remark)
@@ -236,7 +190,7 @@ def add_scope(
 
     def change(session: Session, _remark: Remark) -> tuple[str, dict[str, Any]] | None:
         """Add the scope unless the remark has it."""
-        return add_scope_to(session, Owner("remark", remark_id), spec)
+        return add_scope_to(session, Owner(ItemKind.REMARK, remark_id), spec)
 
     return _change(engine, actor, remark_id, "add_scope", change, now=clock(now))
 
@@ -246,11 +200,13 @@ def link_run(
 ) -> RemarkView:
     """Link a run to the remark (a run already linked is left as it is)."""
     moment = clock(now)
-    owner = Owner("remark", remark_id)
+    owner = Owner(ItemKind.REMARK, remark_id)
 
     def change(session: Session, _remark: Remark) -> tuple[str, dict[str, Any]] | None:
         """Link the run unless it is linked already."""
-        added = add_run_links(session, owner, [run_id], kind="linked", by=actor.login, at=moment)
+        added = add_run_links(
+            session, owner, [run_id], kind=LinkKind.LINKED, by=actor.login, at=moment
+        )
         return ("linked_run", run_details(added[0])) if added else None
 
     return _change(engine, actor, remark_id, "link_run", change, now=moment)
@@ -281,12 +237,12 @@ def query_remarks(
     conditions = [c for c in (_state_condition(state),) if c is not None]
     if text.strip():
         conditions.append(text_like(Remark.body, text.strip()))
-    conditions += scope_conditions("remark", col(Remark.id), customer_id, product)
+    conditions += scope_conditions(ItemKind.REMARK, col(Remark.id), customer_id, product)
     query = select(Remark).where(*conditions).order_by(col(Remark.id).desc())
     if limit is not None:
         query = query.limit(limit)
     remarks = list(session.exec(query).all())
-    views = scope_views(session, "remark", [r.id for r in remarks if r.id is not None])
+    views = scope_views(session, ItemKind.REMARK, [r.id for r in remarks if r.id is not None])
     return [RemarkRow(**_values(r), scope_summary=scope_summary(views[r.id or 0])) for r in remarks]
 
 
@@ -312,10 +268,10 @@ def remark_detail(engine: Engine, remark_id: int) -> RemarkDetail:
         remark = session.get(Remark, remark_id)
         if remark is None:
             raise NotFound(f"There is no remark with id {remark_id}.")
-        owner = Owner("remark", remark_id)
+        owner = Owner(ItemKind.REMARK, remark_id)
         return RemarkDetail(
             remark=remark_view(remark),
-            scopes=tuple(scope_views(session, "remark", [remark_id])[remark_id]),
+            scopes=tuple(scope_views(session, ItemKind.REMARK, [remark_id])[remark_id]),
             runs=tuple(linked_runs(session, owner)),
             timeline=tuple(timeline(session, owner)),
         )
