@@ -9,6 +9,7 @@ from rich.text import Text
 from sqlalchemy import Engine, event
 from textual.widgets import Input, Static
 
+from backupchecks_tui.domain import Changed
 from backupchecks_tui.facade import bind
 from backupchecks_tui.roles import Role
 from screens.app import BackupChecksApp
@@ -415,3 +416,23 @@ async def test_a_burst_of_j_runs_no_sql_on_the_loop_and_ends_on_the_job_under_th
         assert screen.detail.run.id == runs.current_key
         detail = app.screen.query_one("#detail", RunDetailView).shown.plain
         assert name in detail
+
+
+async def test_a_reload_answering_after_a_move_leaves_the_cursor_where_it_was_put(
+    tmp_path: Path,
+) -> None:
+    """The data changed (a reload asked on the first job), then the operator moved down
+    before the queue answered: the cursor stays on the job moved to, and the runs and the
+    detail are that job's."""
+    app = BackupChecksApp(bind(workspace(tmp_path, queue_mails())))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunChecksScreen)
+        jobs = jobs_table(app)
+        screen.refresh_data(Changed.RUNS)  # asked with the cursor on row 0 …
+        jobs.move_cursor(row=2, animate=False)  # … moved before the answer is handled
+        await settle(pilot)
+        assert jobs.cursor_row == 2
+        name = row_text(jobs, 2)[3]
+        assert screen.detail is not None and screen.detail.job_name == name
