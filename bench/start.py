@@ -65,6 +65,9 @@ class Launch:
     marker: tuple[bytes, ...] | None
     """Bytes whose appearance means painted (then `q`); None: wait for the exit."""
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """CPU seconds of the whole process, start to exit (`q` included): steadier than the
+    wall clock on a busy host."""
 
 
 def spawn(argv: list[str], env: dict[str, str]) -> tuple[int, int]:
@@ -99,8 +102,15 @@ def _read(master: int, wait: float) -> bytes | None:
         return None
 
 
+def _reap(pid: int, options: int = 0) -> float | None:
+    """Wait for `pid`; the CPU seconds it used, or None while it still runs (WNOHANG)."""
+    done, _status, usage = os.wait4(pid, options)
+    return usage.ru_utime + usage.ru_stime if done else None
+
+
 def run_once(launch: Launch, env: dict[str, str]) -> float:
-    """Seconds from the launch until its marker appears (or until it exits)."""
+    """Seconds from the launch until its marker appears (or until it exits); the CPU
+    seconds of the process are added to `launch.cpu`."""
     started = time.perf_counter()
     pid, master = spawn(launch.argv, env)
     seen = b""
@@ -116,14 +126,15 @@ def run_once(launch: Launch, env: dict[str, str]) -> float:
                 os.write(master, b"q")
                 break
         if launch.marker is None:
-            os.waitpid(pid, 0)
+            launch.cpu.append(_reap(pid) or 0.0)
             pid = 0
             elapsed = time.perf_counter() - started
         # Drain until the app has left (it restores the terminal on the way out).
         deadline = time.perf_counter() + 10
         while pid and time.perf_counter() < deadline:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
+            cpu = _reap(pid, os.WNOHANG)
+            if cpu is not None:
+                launch.cpu.append(cpu)
                 pid = 0
                 break
             _read(master, 0.05)
@@ -228,7 +239,8 @@ def main() -> None:
                 median = statistics.median(launch.times)
                 spread = f"{min(launch.times):.3f}–{max(launch.times):.3f}"
                 diff = "" if launch is chosen[0] else f"  ({median - bare_s:+.3f} s vs bare)"
-                print(f"  {launch.name:<18} {median:6.3f} s  [{spread}]{diff}")
+                cpu = statistics.median(launch.cpu[-args.runs :]) if launch.cpu else 0.0
+                print(f"  {launch.name:<18} {median:6.3f} s  [{spread}]  cpu {cpu:5.3f} s{diff}")
 
 
 if __name__ == "__main__":
