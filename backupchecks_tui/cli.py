@@ -164,11 +164,7 @@ def main(ctx: click.Context, config_path: str | None, demo: bool) -> None:
     if demo:
         run_demo(ctx.obj)
     else:
-        with collector_paused():
-            from store.engine import describe_url
-
-            engine, label = ctx.obj.engine, describe_url(ctx.obj.config.database_url)
-        run_app(ctx.obj, app_engine=engine, label=label)
+        run_app(ctx.obj)
 
 
 @contextmanager
@@ -178,7 +174,9 @@ def collector_paused() -> Iterator[None]:
 
     Full collections would scan them again and again: about 150 ms of CPU before the
     first paint. The app then freezes what the start built (screens.app._freeze), so
-    collections after it skip that heap.
+    collections after it skip that heap. One pause from the config to the app's
+    construction: objects made while paused pile up in the youngest generation, and each
+    resume would scan them all.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -192,13 +190,17 @@ def collector_paused() -> Iterator[None]:
 def run_app(
     app: AppContext,
     *,
-    app_engine: Engine,
-    label: str,
+    app_engine: Engine | None = None,
+    label: str = "",
     demo: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Open the TUI on `app_engine`."""
+    """Open the TUI on `app_engine` (by default the configured database)."""
     with collector_paused():
+        if app_engine is None:
+            from store.engine import describe_url
+
+            app_engine, label = app.engine, describe_url(app.config.database_url)
         from backupchecks_tui.facade import bind
         from backupchecks_tui.services import operators
         from backupchecks_tui.workspace import Workspace
