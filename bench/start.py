@@ -214,7 +214,9 @@ def main() -> None:
     args = parser.parse_args()
     codes = [ROOT, *(c.resolve() for c in args.code)]
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES)}
-    for name in ("TEXTUAL", "NO_COLOR", "BACKUPCHECKS_TUI_CONFIG"):
+    # PYTHONDONTWRITEBYTECODE would compile every module of the checkout from source at
+    # each launch (~80 ms): an installed app has its .pyc files, so the warm-up writes them.
+    for name in ("TEXTUAL", "NO_COLOR", "BACKUPCHECKS_TUI_CONFIG", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp:
         work = Path(tmp)
