@@ -1,39 +1,58 @@
-"""The command line: the composition root (config → engine → services → command or app)."""
+"""The command line: the composition root (config → engine → services → command or app).
+
+Start-up matters here: `--help`, a usage error or `--version` import only click and the
+few light modules below (no SQLAlchemy, Alembic, pydantic, Rich or Textual); each command
+imports what it needs when it runs (tests/test_import_hygiene.py holds this).
+"""
 
 from __future__ import annotations
 
-import getpass
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
 
-from backupchecks_tui import config as config_mod
-from backupchecks_tui import locations, secrets
-from backupchecks_tui.database import open_database
+from backupchecks_tui import locations
 from backupchecks_tui.errors import BackupChecksError, ConfigError, NotFound, unexpected_line
-from backupchecks_tui.ingest import deadline, files
-from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline, raw_message
-from backupchecks_tui.roles import Action, Actor, Role, require
+from backupchecks_tui.roles import Action, Role, require
 from backupchecks_tui.safe_text import clean, json_dumps
-from backupchecks_tui.services import operators, stats
-from parsers import Registry
-from store.engine import describe_url, session_scope
-from store.models import MailMessage
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from backupchecks_tui import config as config_mod
+    from backupchecks_tui.ingest.pipeline import IngestStats, Pipeline
+    from backupchecks_tui.roles import Actor
+    from parsers import Registry
+
+# ruff: noqa: PLC0415 - imports inside functions keep `--help` and usage errors fast
+
+
+@cache
+def err_console() -> Console:
+    """Rich on stderr (built on first use: Rich is not imported for `--help`)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@cache
+def out_console() -> Console:
+    """Rich on stdout."""
+    from rich.console import Console
+
+    return Console(highlight=False)
 
 
 @dataclass
@@ -45,25 +64,35 @@ class AppContext:
     @cached_property
     def config(self) -> config_mod.Config:
         """The validated configuration."""
+        from backupchecks_tui import config as config_mod
+
         return config_mod.load_config(self.config_path)
 
     @cached_property
     def engine(self) -> Engine:
         """The migrated database engine."""
+        from backupchecks_tui.database import open_database
+
         return open_database(self.config.database_url)
 
     @cached_property
     def actor(self) -> Actor:
         """The operator running this command."""
+        from backupchecks_tui.services import operators
+
         return operators.current_actor(self.engine)
 
     @cached_property
     def registry(self) -> Registry:
         """Built-in parsers plus the user's rules, bounded by the parse deadline."""
+        from backupchecks_tui.ingest import deadline
+
         return deadline.registry_for(self.config)
 
     def pipeline(self) -> Pipeline:
         """The ingest pipeline on the configured database."""
+        from backupchecks_tui.ingest.pipeline import Pipeline
+
         return Pipeline(self.engine, self.registry, self.config.ui.zone)
 
 
@@ -95,7 +124,7 @@ class FriendlyGroup(click.Group):
         except BackupChecksError as error:
             fail(error)
         except KeyboardInterrupt:
-            err_console.print("interrupted; nothing half-written was kept.")
+            err_console().print("interrupted; nothing half-written was kept.")
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors and --help: click's own one line and exit code
@@ -103,7 +132,7 @@ class FriendlyGroup(click.Group):
             # A traceback would print values from deep frames (a driver's, imaplib's);
             # the type and place are enough to report it.
             line = unexpected_line(error, "The command")
-            err_console.print(f"error: {line}", markup=False, soft_wrap=True)
+            err_console().print(f"error: {line}", markup=False, soft_wrap=True)
             sys.exit(1)
 
 
@@ -135,25 +164,51 @@ def main(ctx: click.Context, config_path: str | None, demo: bool) -> None:
     if demo:
         run_demo(ctx.obj)
     else:
-        run_app(ctx.obj, app_engine=ctx.obj.engine, label=describe_url(ctx.obj.config.database_url))
+        run_app(ctx.obj)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while the app starts (config, database, the modules of the
+    screens and services: hundreds of thousands of new, long-lived objects).
+
+    Full collections would scan them again and again: about 150 ms of CPU before the
+    first paint. The app then freezes what the start built (screens.app._freeze), so
+    collections after it skip that heap. One pause from the config to the app's
+    construction: objects made while paused pile up in the youngest generation, and each
+    resume would scan them all.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_app(
     app: AppContext,
     *,
-    app_engine: Engine,
-    label: str,
+    app_engine: Engine | None = None,
+    label: str = "",
     demo: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Open the TUI on `app_engine`."""
-    from backupchecks_tui.facade import bind  # noqa: PLC0415
-    from backupchecks_tui.workspace import Workspace  # noqa: PLC0415
-    from screens.app import BackupChecksApp  # noqa: PLC0415 - Textual only for the TUI
+    """Open the TUI on `app_engine` (by default the configured database)."""
+    with collector_paused():
+        if app_engine is None:
+            from store.engine import describe_url
 
-    actor = operators.current_actor(app_engine)
-    workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
-    tui = BackupChecksApp(bind(workspace))
+            app_engine, label = app.engine, describe_url(app.config.database_url)
+        from backupchecks_tui.facade import bind
+        from backupchecks_tui.services import operators
+        from backupchecks_tui.workspace import Workspace
+        from screens.app import BackupChecksApp  # Textual only for the TUI
+
+        actor = operators.current_actor(app_engine)
+        workspace = Workspace(app_engine, actor, app.config, label, demo=demo, frozen_now=now)
+        tui = BackupChecksApp(bind(workspace))
     with _exit_on_hangup(tui.exit):
         tui.run()
     if tui.return_code:  # ended by an error (its one line is printed): say so to the shell
@@ -167,8 +222,8 @@ def _exit_on_hangup(exit_app: Callable[[], None]) -> Iterator[None]:
     The app then restores the terminal and every `finally` runs (the demo removes its copy);
     without this the process died on the spot.
     """
-    import asyncio  # noqa: PLC0415
-    import signal  # noqa: PLC0415
+    import asyncio
+    import signal
 
     def stop(signum: int, _frame: object) -> None:
         try:
@@ -189,9 +244,9 @@ def _exit_on_hangup(exit_app: Callable[[], None]) -> Iterator[None]:
 def _demo_monday(zone: ZoneInfo) -> datetime:
     """The demo's clock: 07:30 on the most recent Monday (the scenario is a Monday morning,
     and weekday-only jobs only look right on a real Monday)."""
-    from datetime import timedelta  # noqa: PLC0415
+    from datetime import datetime, timedelta
 
-    from backupchecks_tui.demo.scenario import MORNING  # noqa: PLC0415
+    from backupchecks_tui.demo.scenario import MORNING
 
     today = datetime.now(zone).date()
     return datetime.combine(today - timedelta(days=today.weekday()), MORNING, zone)
@@ -199,8 +254,9 @@ def _demo_monday(zone: ZoneInfo) -> datetime:
 
 def run_demo(app: AppContext) -> None:
     """Open the app on a copy of the demo database (built once into the cache dir)."""
-    from backupchecks_tui.demo import cache  # noqa: PLC0415
-    from backupchecks_tui.services import missed  # noqa: PLC0415
+    from backupchecks_tui.database import open_database
+    from backupchecks_tui.demo import cache
+    from backupchecks_tui.services import missed
 
     zone = app.config.ui.zone
     morning = _demo_monday(zone)
@@ -222,7 +278,7 @@ def run_demo(app: AppContext) -> None:
         )
     summary = cache.summary_of(built)
     made = f" (built in {fresh.seconds:.1f} s, kept for the next demo)" if fresh else ""
-    err_console.print(
+    err_console().print(
         f"demo: {summary.customers} customers, {summary.jobs} jobs, {summary.runs} runs "
         f"from {summary.mails} mails; {summary.queue_jobs} jobs to review{made}.",
         markup=False,
@@ -250,7 +306,8 @@ def db() -> None:
 @pass_ctx
 def db_upgrade(app: AppContext) -> None:
     """Create the database or apply pending migrations, and say where it is."""
-    from store.migrate import current_revision  # noqa: PLC0415
+    from store.engine import describe_url
+    from store.migrate import current_revision
 
     engine = app.engine
     click.echo(
@@ -275,6 +332,8 @@ def operator() -> None:
 @pass_ctx
 def operator_add(app: AppContext, name: str, role: str) -> None:
     """Add operator NAME with ROLE, or change its role (Admin only)."""
+    from backupchecks_tui.services import operators
+
     op = operators.set_role(app.engine, app.actor, name, Role(role.lower()))
     say(f"operator {op.login} is now {op.role}.")
 
@@ -283,6 +342,8 @@ def operator_add(app: AppContext, name: str, role: str) -> None:
 @pass_ctx
 def operator_list(app: AppContext) -> None:
     """List operators and roles."""
+    from backupchecks_tui.services import operators
+
     me = app.actor.login
     for op in operators.list_operators(app.engine):
         marker = "  (you)" if op.login == me else ""
@@ -294,6 +355,10 @@ def operator_list(app: AppContext) -> None:
 @pass_ctx
 def set_password(app: AppContext, from_stdin: bool) -> None:
     """Store the IMAP password in the system keyring."""
+    import getpass
+
+    from backupchecks_tui import secrets
+
     username = app.config.imap.username
     why = secrets.keyring_status()
     if why is None and username:
@@ -317,9 +382,9 @@ def parse_cmd(app: AppContext, file: str, as_json: bool) -> None:
     if as_json:
         click.echo(json_dumps({"file": file, **result.to_json()}))
         return
-    from backupchecks_tui.render import print_parse_result  # noqa: PLC0415
+    from backupchecks_tui.render import print_parse_result
 
-    print_parse_result(out_console, file, result)
+    print_parse_result(out_console(), file, result)
 
 
 @main.group()
@@ -333,7 +398,10 @@ def rules() -> None:
 @pass_ctx
 def rules_test(app: AppContext, rule_name: str, paths: Sequence[str]) -> None:
     """Show what rule RULE_NAME makes of each mail in PATHS."""
-    from backupchecks_tui.render import print_parse_result  # noqa: PLC0415
+    from backupchecks_tui import config as config_mod
+    from backupchecks_tui.ingest import deadline, files
+    from backupchecks_tui.render import print_parse_result
+    from parsers import Registry
 
     chosen = [p for p in config_mod.rule_parsers(app.config) if p.name == f"rule:{rule_name}"]
     if not chosen:
@@ -342,21 +410,30 @@ def rules_test(app: AppContext, rule_name: str, paths: Sequence[str]) -> None:
     registry = deadline.bounded(Registry(chosen), app.config)
     for source in files.collect(paths):
         for raw, origin in source.mails():
-            print_parse_result(out_console, origin.path, registry.parse_bytes(raw))
+            print_parse_result(out_console(), origin.path, registry.parse_bytes(raw))
 
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on a TTY, nothing otherwise; yields an update(name, done, total)."""
-    if not err_console.is_terminal:
+    console = err_console()
+    if not console.is_terminal:
         yield lambda _name, _done, _total: None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=console,
         transient=False,
     ) as bar:
         tasks: dict[str, Any] = {}
@@ -374,6 +451,9 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 @pass_ctx
 def import_cmd(app: AppContext, paths: Sequence[str]) -> None:
     """Ingest .eml files, folders (recursively) and .mbox files."""
+    from backupchecks_tui.ingest import files
+    from backupchecks_tui.ingest.pipeline import IngestStats
+
     require(app.actor, Action.INGEST)
     sources = files.collect(paths)
     pipeline = app.pipeline()
@@ -398,7 +478,7 @@ def _finish(run_stats: IngestStats, seconds: float) -> None:
 @pass_ctx
 def fetch_cmd(app: AppContext) -> None:
     """One IMAP pass over the configured folders (for cron or a systemd timer)."""
-    from backupchecks_tui.ingest import service  # noqa: PLC0415
+    from backupchecks_tui.ingest import service
 
     started = time.monotonic()
     with progress_bar("fetching") as update:
@@ -420,7 +500,7 @@ def fetch_cmd(app: AppContext) -> None:
 @pass_ctx
 def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> None:
     """Run the parsers again over stored mail (the same runs, updated, never doubled)."""
-    from backupchecks_tui.services.reparse import reparse  # noqa: PLC0415
+    from backupchecks_tui.services.reparse import reparse
 
     if not all_mails and not mail_ids:
         raise click.UsageError("name MAIL_IDs or give --all")
@@ -430,7 +510,7 @@ def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> No
     with progress_bar("re-parsing") as update:
         counts = reparse(app.pipeline(), None if all_mails else list(mail_ids), update, failures)
     for failure in failures[:20]:
-        err_console.print(f"failed: {failure}", markup=False)
+        err_console().print(f"failed: {failure}", markup=False)
     shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(
         f"re-parsed {sum(counts.values())} mails: {shown or 'none'}, in "
@@ -445,6 +525,8 @@ def reparse_cmd(app: AppContext, all_mails: bool, mail_ids: Sequence[int]) -> No
 @pass_ctx
 def stats_cmd(app: AppContext, as_json: bool) -> None:
     """Counts of mails by state, customers, jobs and runs; last fetch per folder."""
+    from backupchecks_tui.services import stats
+
     data = stats.collect(app.engine)
     if as_json:
         click.echo(json_dumps(data.to_json()))
@@ -462,6 +544,10 @@ def stats_cmd(app: AppContext, as_json: bool) -> None:
 @pass_ctx
 def export_eml(app: AppContext, mail_id: int, output: str | None) -> None:
     """Write the original message MAIL_ID byte for byte (stdout without -o)."""
+    from backupchecks_tui.ingest.pipeline import raw_message
+    from store.engine import session_scope
+    from store.models import MailMessage
+
     with session_scope(app.engine) as session:
         mail = session.get(MailMessage, mail_id)
         if mail is None:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 
 from backupchecks_tui.errors import StoreError
 from store import migrate
-from store.engine import describe_url, make_engine
+from store.engine import describe_url, make_engine, read_connection
 
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
 
@@ -37,9 +37,9 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
             "or create that folder first.",
         ) from None
     try:
-        with engine.connect() as conn:
+        with read_connection(engine) as conn:  # a read takes no lock a writer holds
             conn.execute(text("select 1"))
-        if upgrade:
+        if upgrade and not migrate.at_head(engine):  # Alembic loads only to migrate
             migrate.upgrade(engine)
     except OperationalError as exc:
         engine.dispose()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlmodel import col, func, select
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-from backupchecks_tui.config import Config
-from backupchecks_tui.ingest.deadline import registry_for
-from backupchecks_tui.ingest.pipeline import Pipeline
-from backupchecks_tui.roles import Actor
-from store.engine import read_scope
-from store.models import ImapState
+    from backupchecks_tui.config import Config
+    from backupchecks_tui.ingest.pipeline import Pipeline
+    from backupchecks_tui.roles import Actor
+
+# ruff: noqa: PLC0415 - what only a fetch or a worker needs loads then, not before the app
 
 
 @dataclass
@@ -34,6 +34,9 @@ class Workspace:
 
     def pipeline(self) -> Pipeline:
         """An ingest pipeline (built-in parsers plus the config's rules) on this database."""
+        from backupchecks_tui.ingest.deadline import registry_for
+        from backupchecks_tui.ingest.pipeline import Pipeline
+
         return Pipeline(self.engine, registry_for(self.config), self.config.ui.zone)
 
     @property
@@ -45,6 +48,11 @@ class Workspace:
         """When mail was last fetched (local time), or a word saying never / demo."""
         if self.demo:
             return "demo data"
+        from sqlmodel import col, func, select
+
+        from store.engine import read_scope
+        from store.models import ImapState
+
         with read_scope(self.engine) as session:
             when = session.exec(select(func.max(col(ImapState.last_fetch_at)))).one()
         if when is None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -26,13 +28,23 @@ from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.views.app import AuditEntry, FetchSummary
 from screens.commands import Command, CommandsProvider, bindings
-from screens.daily_jobs import DailyJobsScreen
 from screens.dialogs import HelpScreen, TableScreen
-from screens.inbox import InboxScreen
-from screens.overrides import OverridesScreen
-from screens.remarks import RemarksScreen
 from screens.run_checks import RunChecksScreen
-from screens.tickets import TicketsScreen
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+def _on_first_use(module: str, name: str) -> Callable[[], Screen[Any]]:
+    """A mode's screen whose module loads when the mode is first shown: starting imports
+    only the default mode's (Run Checks); the others' cost comes after the first paint."""
+
+    def make() -> Screen[Any]:
+        screen: type[Screen[Any]] = getattr(importlib.import_module(module), name)
+        return screen()
+
+    return make
+
 
 APP_COMMANDS = [
     Command("switch_mode('checks')", "1", "Run Checks", "The queue of runs to review."),
@@ -85,11 +97,11 @@ class BackupChecksApp(App[None]):
     TITLE = "backupchecks-tui"
     MODES: ClassVar = {
         "checks": RunChecksScreen,
-        "tickets": TicketsScreen,
-        "remarks": RemarksScreen,
-        "overrides": OverridesScreen,
-        "inbox": InboxScreen,
-        "daily": DailyJobsScreen,
+        "tickets": _on_first_use("screens.tickets", "TicketsScreen"),
+        "remarks": _on_first_use("screens.remarks", "RemarksScreen"),
+        "overrides": _on_first_use("screens.overrides", "OverridesScreen"),
+        "inbox": _on_first_use("screens.inbox", "InboxScreen"),
+        "daily": _on_first_use("screens.daily_jobs", "DailyJobsScreen"),
     }
     DEFAULT_MODE = "checks"
     COMMAND_LIST: ClassVar[list[Command]] = APP_COMMANDS
@@ -233,6 +245,9 @@ class BackupChecksApp(App[None]):
     @work(exclusive=True, group="open")
     async def open_item(self, kind: str, item_id: int) -> None:
         """Switch to Tickets or Remarks with the cursor on ticket / remark `item_id`."""
+        from screens.remarks import RemarksScreen  # noqa: PLC0415 - loaded with its mode
+        from screens.tickets import TicketsScreen  # noqa: PLC0415
+
         await self.switch_mode("tickets" if kind == "ticket" else "remarks")
         screen = self.screen
         if isinstance(screen, (TicketsScreen, RemarksScreen)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -116,3 +117,24 @@ def test_parse_json_shape() -> None:
     ):
         assert key in report
     assert report["product"] == "bareos" and report["status"] == "success"
+
+
+def test_a_failed_start_leaves_garbage_collection_on(tmp_path: Path) -> None:
+    """The app's start pauses the collector; an error on the way turns it back on."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[database]\nurl = "nosuch://x"\n')
+    result = CliRunner().invoke(main, ["--config", str(cfg)])
+    assert result.exit_code != 0
+    assert "error:" in result.output
+    assert gc.isenabled()
+
+
+def test_db_upgrade_on_a_current_database_says_its_revision(tmp_path: Path) -> None:
+    """The second `db upgrade` finds the schema at head (no migration) and says so."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "app.db"}"\n')
+    first = run("--config", str(cfg), "db", "upgrade")
+    again = run("--config", str(cfg), "db", "upgrade")
+    assert first.returncode == again.returncode == 0, again.stderr
+    assert "is at revision 0" in again.stdout
+    assert first.stdout == again.stdout
