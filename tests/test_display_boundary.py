@@ -247,6 +247,7 @@ async def test_override_dialog_shows_the_object_name_cleaned_and_matches_the_raw
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
+        await settle(pilot)  # the job's runs and the run load after the queue
         await pilot.press("s")
         await _until(pilot, lambda: isinstance(app.screen, OverrideDialog))
         dialog = app.screen
@@ -266,6 +267,7 @@ async def test_customer_prompt_is_prefilled_with_the_sender_domain_cleaned(
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
+        await settle(pilot)  # the job's runs and the run load after the queue
         await pilot.press("c")
         await _until(pilot, lambda: isinstance(app.screen, PromptDialog))
         value = app.screen.query_one(Input).value
@@ -280,6 +282,7 @@ async def test_ticket_markdown_shows_an_entity_bidi_override_visibly(tmp_path: P
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
+        await settle(pilot)  # the job's runs and the run load after the queue
         await pilot.press("t")
         await _until(pilot, lambda: "form-text" in {w.id for w in app.screen.query("*")})
         await pilot.press("ctrl+s")
@@ -299,6 +302,7 @@ async def test_table_cells_carry_no_zero_width_characters(tmp_path: Path) -> Non
     app = BackupChecksApp(bind(ws))
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.screen.query(KeyedTable).first().row_count > 0)
+        await settle(pilot)  # the job's runs and the run load after the queue
         for table in app.screen.query(KeyedTable):
             for row in range(table.row_count):
                 for cell in table.get_row_at(row):
