@@ -22,7 +22,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from backupchecks_tui.api import Services
-from backupchecks_tui.domain import Changed
+from backupchecks_tui.domain import Changed, ItemKind
 from backupchecks_tui.errors import BackupChecksError, unexpected_line
 from backupchecks_tui.roles import Action
 from backupchecks_tui.safe_text import clean, one_line
@@ -243,12 +243,12 @@ class BackupChecksApp(App[None]):
             self._exception_event.set()
 
     @work(exclusive=True, group="open")
-    async def open_item(self, kind: str, item_id: int) -> None:
+    async def open_item(self, kind: ItemKind, item_id: int) -> None:
         """Switch to Tickets or Remarks with the cursor on ticket / remark `item_id`."""
         from screens.remarks import RemarksScreen  # noqa: PLC0415 - loaded with its mode
         from screens.tickets import TicketsScreen  # noqa: PLC0415
 
-        await self.switch_mode("tickets" if kind == "ticket" else "remarks")
+        await self.switch_mode("tickets" if kind == ItemKind.TICKET else "remarks")
         screen = self.screen
         if isinstance(screen, (TicketsScreen, RemarksScreen)):
             screen.show_item(item_id)

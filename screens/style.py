@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.safe_text import clean, one_line
 
-STATUS_STYLE = {
-    "success": "green",
-    "warning": "yellow",
-    "failed": "bold red",
-    "missed": "bold magenta",
+STATUS_STYLE: dict[str, str] = {
+    RunStatus.SUCCESS: "green",
+    RunStatus.WARNING: "yellow",
+    RunStatus.FAILED: "bold red",
+    RunStatus.MISSED: "bold magenta",
 }
-ICONS = {"success": "✔", "warning": "▲", "failed": "✖", "missed": "?"}
-ASCII_ICONS = {"success": "+", "warning": "!", "failed": "x", "missed": "?"}
+ICONS: dict[str, str] = {
+    RunStatus.SUCCESS: "✔",
+    RunStatus.WARNING: "▲",
+    RunStatus.FAILED: "✖",
+    RunStatus.MISSED: "?",
+}
+ASCII_ICONS: dict[str, str] = {
+    RunStatus.SUCCESS: "+",
+    RunStatus.WARNING: "!",
+    RunStatus.FAILED: "x",
+    RunStatus.MISSED: "?",
+}
 TICKET = {False: "🎫", True: "T"}
 REMARK = {False: "💬", True: "R"}
 

@@ -142,7 +142,7 @@ class ChecksFacade(Bound):
     def link_run_to_ticket(self, ticket_id: int, run_id: int, job_id: int) -> LinkOutcome:
         """Link the run; whether the ticket covers its job."""
         view = tickets.link_run(self.engine, self.actor, ticket_id, run_id)
-        covers = tickets.covers_job(self.engine, "ticket", view.id, job_id)
+        covers = tickets.covers_job(self.engine, ItemKind.TICKET, view.id, job_id)
         return LinkOutcome(view.id, view.label, bool(view.active), covers)
 
     def add_job_to_ticket(self, ticket_id: int, job_id: int) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from backupchecks_tui.domain import ItemKind
+from backupchecks_tui.domain import ItemKind, RunStatus
 from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import checks
 from backupchecks_tui.services.coverage import fuzzy_score
@@ -70,7 +70,7 @@ def draft_for_run(engine: Engine, run_id: int) -> RunDraft:
     """The prefilled title, description and scope choices for a follow-up of `run_id`."""
     detail = checks.run_detail(engine, run_id)
     run = detail.run
-    problems = [o for o in detail.objects if o.status != "success"]
+    problems = [o for o in detail.objects if o.status != RunStatus.SUCCESS]
     customer_id = _customer_id(engine, detail.job_id)
     job = one_line(detail.job_name, 120)
     options = [ScopeOption("job", f"this job: {job}", (ScopeSpec.job(detail.job_id),))]
