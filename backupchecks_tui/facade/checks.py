@@ -70,8 +70,8 @@ class ChecksFacade(Bound):
 
     def run_cover(self, run_id: int) -> RunCover:
         """One run in detail and what covers it."""
-        detail = checks.run_detail(self.engine, run_id)
-        return RunCover(run_id, detail, tuple(self.covering_run(run_id)))
+        detail, covers = checks.run_with_cover(self.engine, run_id, now=self.workspace.now())
+        return RunCover(run_id, detail, tuple(covers))
 
     def covering_run(self, run_id: int) -> list[CoverItem]:
         """The active tickets and remarks covering the run."""

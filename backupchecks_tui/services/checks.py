@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backupchecks_tui.domain import RunStatus
 from backupchecks_tui.errors import NotFound
 from backupchecks_tui.ingest.pipeline import raw_message
+from backupchecks_tui.services import coverage
 from backupchecks_tui.services.mail_body import readable_body
 from backupchecks_tui.views.checks import (
+    CoverItem,
     ObjectRow,
     QueueFilter,
     QueuePage,
@@ -109,37 +112,54 @@ def job_runs(engine: Engine, job_id: int, *, include_reviewed: bool) -> list[Run
 def run_detail(engine: Engine, run_id: int) -> RunDetail:
     """One run with its objects (problems first), mail metadata and body as text."""
     with read_scope(engine) as session:
-        run = session.get(JobRun, run_id)
-        if run is None:
-            raise NotFound(f"Run {run_id} no longer exists.")
-        job = session.get(Job, run.job_id)
-        assert job is not None
-        customer = session.get(Customer, job.customer_id) if job.customer_id else None
-        objects = session.exec(
-            select(RunObject).where(RunObject.run_id == run_id).order_by(col(RunObject.id))
-        ).all()
-        mail = session.get(MailMessage, run.mail_id) if run.mail_id else None
-        override = session.get(Override, run.override_id) if run.override_id else None
-        rows = [ObjectRow(o.name, o.type, RunStatus.of(o.status), o.message) for o in objects]
-        return RunDetail(
-            run=_run_row(run),
-            job_id=job.id or 0,
-            job_name=job.name,
-            customer=customer.name if customer else "",
-            product=job.product,
-            job_type=job.job_type,
-            size_bytes=run.size_bytes,
-            transferred_bytes=run.transferred_bytes,
-            objects=sorted(rows, key=lambda o: -o.status.rank),
-            override_text=_override_text(run, override),
-            mail_id=mail.id if mail else None,
-            mail_from=mail.from_addr if mail else "",
-            mail_subject=mail.subject if mail else "",
-            mail_date=mail.sent_at if mail else None,
-            parser=f"{mail.parser_name} {mail.parser_version}".strip() if mail else "",
-            body=_body_text(mail),
-            mail_note=REUSED_ID_NOTE if mail is not None and mail.reused_id else "",
-        )
+        return _detail(session, run_id)[0]
+
+
+def run_with_cover(
+    engine: Engine, run_id: int, *, now: datetime | None = None
+) -> tuple[RunDetail, list[CoverItem]]:
+    """The run in detail and the active tickets and remarks covering it, read together:
+    one connection, and the run, its job and its objects read once (on a database a
+    network hop away every statement is a round trip)."""
+    with read_scope(engine) as session:
+        detail, job = _detail(session, run_id)
+        names = {o.name.casefold() for o in detail.objects}
+        return detail, coverage.cover_of(session, job, names, run_id, now)
+
+
+def _detail(session: Session, run_id: int) -> tuple[RunDetail, Job]:
+    """The run's detail, and its job."""
+    run = session.get(JobRun, run_id)
+    if run is None:
+        raise NotFound(f"Run {run_id} no longer exists.")
+    job = session.get(Job, run.job_id)
+    assert job is not None
+    customer = session.get(Customer, job.customer_id) if job.customer_id else None
+    objects = session.exec(
+        select(RunObject).where(RunObject.run_id == run_id).order_by(col(RunObject.id))
+    ).all()
+    mail = session.get(MailMessage, run.mail_id) if run.mail_id else None
+    override = session.get(Override, run.override_id) if run.override_id else None
+    rows = [ObjectRow(o.name, o.type, RunStatus.of(o.status), o.message) for o in objects]
+    return RunDetail(
+        run=_run_row(run),
+        job_id=job.id or 0,
+        job_name=job.name,
+        customer=customer.name if customer else "",
+        product=job.product,
+        job_type=job.job_type,
+        size_bytes=run.size_bytes,
+        transferred_bytes=run.transferred_bytes,
+        objects=sorted(rows, key=lambda o: -o.status.rank),
+        override_text=_override_text(run, override),
+        mail_id=mail.id if mail else None,
+        mail_from=mail.from_addr if mail else "",
+        mail_subject=mail.subject if mail else "",
+        mail_date=mail.sent_at if mail else None,
+        parser=f"{mail.parser_name} {mail.parser_version}".strip() if mail else "",
+        body=_body_text(mail),
+        mail_note=REUSED_ID_NOTE if mail is not None and mail.reused_id else "",
+    ), job
 
 
 def _override_text(run: JobRun, override: Override | None) -> str:

@@ -118,6 +118,13 @@ def covering_job(engine: Engine, job_id: int, *, now: datetime | None = None) ->
         return _cover(session, _job(session, job_id), None, None, moment)
 
 
+def cover_of(
+    session: Session, job: Job, names: set[str], run_id: int, now: datetime | None = None
+) -> list[CoverItem]:
+    """`covering` for a run whose job and (casefolded) object names the caller has read."""
+    return _cover(session, job, names, run_id, clock(now))
+
+
 def _job(session: Session, job_id: int) -> Job:
     """The job, or NotFound."""
     job = session.get(Job, job_id)
