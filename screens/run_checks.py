@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from backupchecks_tui.domain import Changed, RunStatus
 from backupchecks_tui.errors import BackupChecksError
@@ -39,7 +40,13 @@ from screens.commands import Command, bindings
 from screens.run_actions import RunActions
 from screens.run_follow_up import FOLLOW_UP_COMMANDS, CoverList
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.queue_cells import job_cells, name_widths, run_cells
+from screens.widgets.queue_cells import (
+    job_cells,
+    landing_run,
+    name_widths,
+    run_cells,
+    worst_run_index,
+)
 from screens.widgets.run_detail import RunDetailView
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.tables import KeyedTable
@@ -75,13 +82,6 @@ COMMANDS = [
 ]
 
 
-def worst_run_index(rows: list[RunRow]) -> int:
-    """The newest of the job's worst runs: the one that put the job where it is in the queue
-    (a job that failed on Sunday and succeeded on Monday opens on Sunday's failure)."""
-    worst = max((r.status.rank for r in rows), default=0)
-    return next((i for i, r in enumerate(rows) if r.status.rank == worst), 0)
-
-
 class QueueLoaded(Loaded):
     """A page of the queue read for `page.flt` (`more`: a further page to append)."""
 
@@ -98,13 +98,17 @@ class QueueLoaded(Loaded):
 
 
 class RunsLoaded(Loaded):
-    """The runs of `job_id`; the cursor goes to `keep` when it is among them."""
+    """The runs of `job_id`; the cursor goes to `keep` when it is among them. `cover` is
+    the run the cursor will land on, read by the same worker (one hop less to the detail)."""
 
-    def __init__(self, job_id: int, runs: list[RunRow], keep: int | None) -> None:
+    def __init__(
+        self, job_id: int, runs: list[RunRow], keep: int | None, cover: RunCover | None
+    ) -> None:
         super().__init__()
         self.job_id = job_id
         self.runs = runs
         self.keep = keep
+        self.cover = cover
 
 
 class RunLoaded(Loaded):
@@ -329,7 +333,11 @@ class RunChecksScreen(RunActions):
     @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
     def _load_runs(self, job_id: int, keep: int | None, *, include_reviewed: bool) -> None:
         rows = self.services.queue_runs(job_id, include_reviewed=include_reviewed)
-        self.post_message(RunsLoaded(job_id, rows, keep))
+        landing = landing_run(rows, keep)
+        if get_current_worker().is_cancelled:
+            return  # the cursor has moved on: do not read a run nobody will see
+        cover = self.services.run_cover(landing) if landing is not None else None
+        self.post_message(RunsLoaded(job_id, rows, keep, cover))
 
     @on(RunsLoaded)
     def _runs_loaded(self, message: RunsLoaded) -> None:
@@ -347,7 +355,12 @@ class RunChecksScreen(RunActions):
             )
             if message.keep is None or runs.current_key != message.keep:
                 runs.move_cursor(row=worst_run_index(rows), animate=False)
-        self._show_run(runs.current_key)
+        cover = message.cover
+        if cover is not None and cover.run_id == runs.current_key:
+            self.run_id = cover.run_id
+            self._apply_detail(cover)
+        else:
+            self._show_run(runs.current_key)
         self.refresh_bindings()
 
     def _show_run(self, run_id: int | None) -> None:

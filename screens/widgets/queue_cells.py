@@ -67,3 +67,17 @@ def name_widths(pane: int, fixed: int = FIXED_COLUMNS) -> tuple[int, int]:
     names = min(max(pane - fixed, 46), 84)
     customer = max(20, round(names * 0.43))
     return customer, names - customer
+
+
+def landing_run(rows: list[RunRow], keep: int | None) -> int | None:
+    """The run the cursor lands on in `rows`: `keep` when it is there, else the worst."""
+    if keep is not None and any(r.id == keep for r in rows):
+        return keep
+    return rows[worst_run_index(rows)].id if rows else None
+
+
+def worst_run_index(rows: list[RunRow]) -> int:
+    """The newest of the job's worst runs: the one that put the job where it is in the queue
+    (a job that failed on Sunday and succeeded on Monday opens on Sunday's failure)."""
+    worst = max((r.status.rank for r in rows), default=0)
+    return next((i for i, r in enumerate(rows) if r.status.rank == worst), 0)
