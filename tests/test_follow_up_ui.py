@@ -406,3 +406,21 @@ async def test_long_lines_wrap_in_the_detail_panes(tmp_path: Path) -> None:
             await pilot.press("3")
             await settle(pilot)
             assert_wrapped(app.screen.query_one("#tickets-detail", RichLog), words)
+
+
+async def test_a_ticket_opened_on_a_stopped_clock_covers_the_run_at_once(tmp_path: Path) -> None:
+    """The demo's clock stops on its Monday morning, but a ticket opened now is active now:
+    the run's covering list shows it straight after saving, as the 🎫 marker does."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    ws = replace(workspace(tmp_path, mails()), frozen_now=datetime(2020, 1, 6, 7, 30, tzinfo=UTC))
+    app = BackupChecksApp(bind(ws))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to_job(pilot, "job-a")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "🎫" in job_row(app, "job-a")[0]
+        assert covering_labels(app) and "#1" in covering_labels(app)[0]
