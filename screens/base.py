@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from textual.message import Message
 from textual.screen import Screen
@@ -56,6 +56,15 @@ LOADING_AFTER = 0.25
 
 class Loaded(Message):
     """Base of the messages a screen's load worker posts with the data it read."""
+
+
+def report_worker_failure(node: Widget | Screen[Any], event: Worker.StateChanged) -> None:
+    """Hand a failed worker's state change to the app's one handler: worker messages do
+    not bubble, so every screen and dialog with workers calls this from its
+    `on_worker_state_changed`."""
+    handler = getattr(node.app, "on_worker_state_changed", None)
+    if callable(handler):
+        handler(event)
 
 
 class AreaScreen(Screen[None]):
@@ -122,7 +131,7 @@ class AreaScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker messages do not bubble: hand this screen's to the app's one handler."""
-        self.bc_app.on_worker_state_changed(event)
+        report_worker_failure(self, event)
 
     # ------------------------------------------------------------- data changed
     def on_mount(self) -> None:

@@ -29,9 +29,11 @@ from textual.widgets import (
     TextArea,
 )
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from backupchecks_tui.domain import ItemKind
 from backupchecks_tui.safe_text import clean, one_line
+from screens.base import report_worker_failure
 from screens.style import shown
 
 K = TypeVar("K")
@@ -66,6 +68,10 @@ class PickerDialog(ModalScreen[K | None], Generic[K]):
         Binding("pagedown", "move(10)", show=False),
         Binding("pageup", "move(-10)", show=False),
     ]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed search or preview is the app's one-line error, as anywhere else."""
+        report_worker_failure(self, event)
 
     def __init__(
         self,

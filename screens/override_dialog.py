@@ -16,11 +16,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import Worker
 
 from backupchecks_tui.domain import MatchStatus, OverrideScope, TextMatch
 from backupchecks_tui.errors import BackupChecksError
 from backupchecks_tui.safe_text import clean, one_line
 from backupchecks_tui.views.overrides import Duration, OverrideDraft, OverrideSpec
+from screens.base import report_worker_failure
 
 SCOPES = [
     ("Only this run (no future effect)", OverrideScope.RUN.value),
@@ -86,6 +88,10 @@ class OverrideDialog(ModalScreen[OverrideChoice | None]):
             self.spec = spec
             self.covered = covered
             self.error = error
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed search or preview is the app's one-line error, as anywhere else."""
+        report_worker_failure(self, event)
 
     def __init__(self, draft: OverrideDraft, preview: Preview, zone: tzinfo) -> None:
         super().__init__()

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 from textual.widgets import Input, Select, Static
 
@@ -226,3 +227,31 @@ def test_draft_of_a_saved_override_round_trips(tmp_path: Path) -> None:
     assert [(o.name, o.status) for o in draft.problems] == [("vm-1", "warning")]
     assert services.edit_override(override_id, spec).valid_until == saved.valid_until
     assert services.override_edit_preview(spec) == ["vm-1"]
+
+
+async def test_a_failing_preview_is_one_notice_and_the_dialog_stays(tmp_path: Path) -> None:
+    """Dialogs' workers fail like the screens' do: one line from the app's handler (their
+    state changes do not bubble), and the dialog stays open to be corrected or left."""
+    ws = workspace(tmp_path, warning_mails())
+    services = bind(ws)
+    with read_scope(ws.engine) as session:
+        run_id = session.exec(select(JobRun.id).order_by(col(JobRun.id))).first()
+    assert run_id is not None
+    draft = services.override_draft_for_run(run_id)
+
+    def broken(_spec: OverrideSpec) -> list[str]:
+        raise RuntimeError("the database went away")
+
+    app = BackupChecksApp(services)
+    with pytest.raises(RuntimeError):  # Pilot re-raises what the handler kept, at exit
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            app.push_screen(OverrideDialog(draft, broken, ZoneInfo("UTC")))
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, OverrideDialog)
+            dialog.query_one("#ov-text", Input).value = "x"
+            await settle(pilot)
+            lines = [n.message for n in app._notifications]
+            assert any("the database went away" in line for line in lines), lines
+            assert app.screen is dialog
