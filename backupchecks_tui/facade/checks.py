@@ -35,7 +35,6 @@ from backupchecks_tui.views.checks import (
     RunDetail,
     RunDraft,
     RunRow,
-    ScopeOption,
     TicketChoice,
 )
 from backupchecks_tui.views.items import ScopeSpec
@@ -117,22 +116,7 @@ class ChecksFacade(Bound):
     # ------------------------------------------------------------------ follow-up
     def draft_for_run(self, run_id: int) -> RunDraft:
         """The prefilled ticket or remark for the run."""
-        draft = follow_up.draft_for_run(self.engine, run_id)
-        return RunDraft(
-            run_id=draft.run_id,
-            job_id=draft.job_id,
-            job_name=draft.job_name,
-            customer=draft.customer,
-            status=RunStatus.of(draft.status),
-            run_day=draft.run_day,
-            title=draft.title,
-            description=draft.description,
-            summary=draft.summary,
-            scope_options=tuple(
-                ScopeOption(str(o.kind), o.label, tuple(o.scopes)) for o in draft.scope_options
-            ),
-            problems=tuple(draft.problems),
-        )
+        return follow_up.draft_for_run(self.engine, run_id)
 
     def tickets_for_link(self, job_id: int, text: str = "", limit: int = 50) -> list[TicketChoice]:
         """The link picker's tickets."""

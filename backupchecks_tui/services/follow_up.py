@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Literal
 
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
@@ -22,6 +19,7 @@ from backupchecks_tui.safe_text import one_line
 from backupchecks_tui.services import checks
 from backupchecks_tui.services.coverage import fuzzy_score
 from backupchecks_tui.services.item_base import OwnerKind
+from backupchecks_tui.views.checks import RunDraft, ScopeOption
 from backupchecks_tui.views.items import ScopeChoice, ScopeSpec
 from store.engine import read_scope
 from store.models import Customer, Job, RunLink
@@ -31,39 +29,11 @@ MAX_PROBLEMS = 20
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>~])")
 
-ScopeKind = Literal["job", "customer", "objects"]
-
 
 def markdown_literal(text: str, limit: int = 200) -> str:
     """`text` on one line, with the characters of inline Markdown (emphasis, code, links,
     HTML) escaped; mid-line text cannot start a block, so the rest stays readable."""
     return _MARKDOWN.sub(r"\\\1", one_line(text, limit))
-
-
-@dataclass(frozen=True)
-class ScopeOption:
-    """One way a ticket or remark opened from a run can cover it."""
-
-    kind: ScopeKind
-    label: str
-    scopes: tuple[ScopeSpec, ...]
-
-
-@dataclass(frozen=True)
-class RunDraft:
-    """What a ticket or remark for one run starts with."""
-
-    run_id: int
-    job_id: int
-    job_name: str
-    customer: str
-    status: str
-    run_day: date
-    title: str
-    description: str
-    summary: str
-    scope_options: tuple[ScopeOption, ...]
-    problems: tuple[str, ...]
 
 
 def draft_for_run(engine: Engine, run_id: int) -> RunDraft:
